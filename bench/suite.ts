@@ -1,0 +1,8 @@
+import { inputPipeline } from './roomserver.js';
+import { stateResolution } from './stateres.js';
+
+/** Every benchmark by name; each returns a JSON-able result. */
+export const benchmarks: Record<string, () => Promise<unknown>> = {
+  roomserver_input: inputPipeline,
+  state_resolution: stateResolution,
+};

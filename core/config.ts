@@ -1,0 +1,137 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import envPaths from 'env-paths';
+import { LOG_LEVELS, type LogLevel } from './logger.js';
+
+export type RegistrationMode = 'open' | 'shared-secret' | 'closed';
+
+export interface AxonConfig {
+  /** The node's data folder: database, identity key, config file. */
+  dataDir: string;
+  http: { host: string; port: number };
+  logLevel: LogLevel;
+  registration: RegistrationMode;
+  registrationSharedSecret?: string;
+  /** Largest JSON request body the client API accepts, in bytes. */
+  maxBodyBytes: number;
+}
+
+/** A configuration mistake: the CLI prints the message and exits with code 2. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** The name of the optional config file inside the data folder. */
+export const CONFIG_FILE = 'config.json';
+
+export function defaultDataDir(): string {
+  return envPaths('axon', { suffix: '' }).data;
+}
+
+/** Every setting, as a CLI flag and as a key of config.json (same names). */
+const OPTIONS = {
+  data: { type: 'string' },
+  http: { type: 'string' },
+  'log-level': { type: 'string' },
+  registration: { type: 'string' },
+  'registration-shared-secret': { type: 'string' },
+  'max-body-bytes': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+type Settings = Partial<Record<Exclude<keyof typeof OPTIONS, 'help' | 'version'>, string>>;
+
+export const USAGE = `Usage: axon [options]
+
+  --data DIR                          data folder (default: ${defaultDataDir()})
+  --http HOST:PORT                    client API address (default 127.0.0.1:8008; port 0 picks a free one)
+  --log-level LEVEL                   ${LOG_LEVELS.join('|')} (default warn)
+  --registration MODE                 open|shared-secret|closed (default open)
+  --registration-shared-secret S      secret for /_synapse/admin/v1/register
+  --max-body-bytes N                  largest JSON request body (default 8388608)
+  -h, --help                          this text
+  -v, --version                       print the version
+
+Settings may also be given in DATA/${CONFIG_FILE} with the same names as keys; flags win.`;
+
+export function parseHostPort(s: string): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(s);
+  if (!m) throw new ConfigError(`--http must be HOST:PORT, got "${s}"`);
+  const port = Number(m[2]);
+  if (port > 65535) throw new ConfigError(`--http port out of range: ${m[2]}`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+function readConfigFile(dataDir: string): Settings {
+  const file = path.join(dataDir, CONFIG_FILE);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    // A missing or unusable data folder is reported when the node starts, with exit code 1.
+    if (['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '')) return {};
+    throw new ConfigError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`${file} is not valid JSON`);
+  }
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new ConfigError(`${file} must hold a JSON object`);
+  const out: Settings = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (!(k in OPTIONS) || k === 'help' || k === 'version' || k === 'data') throw new ConfigError(`${file}: unknown setting "${k}"`);
+    if (typeof v !== 'string' && typeof v !== 'number') throw new ConfigError(`${file}: "${k}" must be a string`);
+    out[k as keyof Settings] = String(v);
+  }
+  return out;
+}
+
+export type CliResult = { kind: 'run'; config: AxonConfig } | { kind: 'help' } | { kind: 'version' };
+
+/** Parses CLI flags, merged over DATA/config.json. Throws ConfigError on any mistake. */
+export function parseCli(argv: string[]): CliResult {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (e) {
+    throw new ConfigError((e as Error).message.split('\n')[0]!);
+  }
+  if (values.help) return { kind: 'help' };
+  if (values.version) return { kind: 'version' };
+  const dataDir = path.resolve((values.data as string | undefined) ?? defaultDataDir());
+  const file = readConfigFile(dataDir);
+  const flags = Object.fromEntries(Object.entries(values).filter(([, v]) => typeof v === 'string')) as Settings;
+  return { kind: 'run', config: buildConfig(dataDir, { ...file, ...flags }) };
+}
+
+function buildConfig(dataDir: string, s: Settings): AxonConfig {
+  const logLevel = (s['log-level'] ?? 'warn') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  const registration = (s.registration ?? 'open') as RegistrationMode;
+  if (!['open', 'shared-secret', 'closed'].includes(registration)) {
+    throw new ConfigError('--registration must be open, shared-secret or closed');
+  }
+  const secret = s['registration-shared-secret'];
+  if (registration === 'shared-secret' && !secret) {
+    throw new ConfigError('--registration shared-secret needs --registration-shared-secret');
+  }
+  const maxBody = Number(s['max-body-bytes'] ?? 8 * 1024 * 1024);
+  if (!Number.isInteger(maxBody) || maxBody < 1024) throw new ConfigError('--max-body-bytes must be an integer >= 1024');
+  return {
+    dataDir,
+    http: parseHostPort(s.http ?? '127.0.0.1:8008'),
+    logLevel,
+    registration,
+    registrationSharedSecret: secret,
+    maxBodyBytes: maxBody,
+  };
+}
+
+/** A config for tests and embedding: a data folder and defaults for the rest. */
+export function defaultConfig(dataDir: string, overrides: Partial<AxonConfig> = {}): AxonConfig {
+  return { ...buildConfig(path.resolve(dataDir), {}), ...overrides };
+}

@@ -1,0 +1,87 @@
+/**
+ * Builds, hashes and signs a new PDU in its room version's format, and reads it into a
+ * RoomEvent. The caller chooses prev and auth events; this only formats them.
+ */
+import { randomBytes } from 'node:crypto';
+import { encodeBase64, type SigningKey } from '../crypto/index.js';
+import { toRoomEvent } from './event.js';
+import { computeEventId, referenceHash, roomIdFromCreateEvent } from './hashes.js';
+import type { RoomVersion } from './roomversions.js';
+import { signEvent } from './sign.js';
+import type { EventRef, JsonObject, PDUJson, RoomEvent } from './types.js';
+
+export interface EventFields {
+  version: RoomVersion;
+  /** Required, except on the create event of a v12+ room (its id is derived from it). */
+  roomId?: string;
+  type: string;
+  stateKey?: string;
+  sender: string;
+  content: JsonObject;
+  prevEvents: readonly string[];
+  authEvents: readonly string[];
+  depth: number;
+  /** Defaults to now. */
+  originServerTs?: number;
+  /** For m.room.redaction: top-level before v11, `content.redacts` from v11. */
+  redacts?: string;
+  unsigned?: JsonObject;
+}
+
+/** Finds a referenced event's wire JSON; v1/v2 references carry its reference hash. */
+export type RefLookup = (eventId: string) => PDUJson | undefined;
+
+export interface BuiltEvent {
+  pdu: PDUJson;
+  event: RoomEvent;
+}
+
+function eventRefs(ids: readonly string[], version: RoomVersion, lookupRef: RefLookup | undefined): EventRef[] {
+  if (!version.legacyEventRefs) return [...ids];
+  return ids.map((id): EventRef => {
+    const ref = lookupRef?.(id);
+    if (!ref) throw new Error(`cannot reference ${id}: event unknown, and v1/v2 references need its hash`);
+    return [id, { sha256: encodeBase64(referenceHash(ref, version)) }];
+  });
+}
+
+/**
+ * Builds a signed event from `serverName`. v1/v2 events get an `event_id` of
+ * `$<random>:serverName` and `[id, {sha256}]` references (hence `lookupRef`); v1–v10 events
+ * carry `origin`, as other servers' events in those versions do. Throws if a v1/v2 reference
+ * is unknown, if a room id is missing where one is needed, or if the event has no canonical
+ * JSON in its version.
+ */
+export function buildEvent(fields: EventFields, serverName: string, key: SigningKey, lookupRef?: RefLookup): BuiltEvent {
+  const { version } = fields;
+  const isCreate = fields.type === 'm.room.create' && fields.stateKey === '';
+  const derivesRoomId = version.roomIdFromCreate && isCreate;
+  if (!derivesRoomId && fields.roomId === undefined) throw new Error(`${fields.type} event needs a room id`);
+
+  let content = fields.content;
+  if (fields.redacts !== undefined && version.redactsInContent) content = { ...content, redacts: fields.redacts };
+
+  const draft: PDUJson = {
+    type: fields.type,
+    sender: fields.sender,
+    content,
+    prev_events: eventRefs(fields.prevEvents, version, lookupRef),
+    auth_events: eventRefs(fields.authEvents, version, lookupRef),
+    depth: fields.depth,
+    origin_server_ts: fields.originServerTs ?? Date.now(),
+    hashes: { sha256: '' }, // set by signEvent
+    signatures: {},
+  };
+  if (!derivesRoomId) draft.room_id = fields.roomId;
+  if (fields.stateKey !== undefined) draft.state_key = fields.stateKey;
+  if (fields.redacts !== undefined && !version.redactsInContent) draft.redacts = fields.redacts;
+  // Nothing reads `origin`; from v11 redaction drops it too, so new v11+ events go without.
+  if (version.redaction !== 'v11') draft.origin = serverName;
+  if (version.eventIdFormat === 'v1') draft.event_id = `$${randomBytes(12).toString('hex')}:${serverName}`;
+
+  const pdu = signEvent(draft, serverName, key, version);
+  if (fields.unsigned !== undefined) pdu.unsigned = fields.unsigned;
+  const eventId = computeEventId(pdu, version);
+  const roomId = derivesRoomId ? roomIdFromCreateEvent(pdu, version) : fields.roomId;
+  return { pdu, event: toRoomEvent(pdu, eventId, version, roomId) };
+}

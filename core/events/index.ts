@@ -1,0 +1,12 @@
+export { DEFAULT_ROOM_VERSION, getRoomVersion, ROOM_VERSIONS, roomVersionCapabilities } from './roomversions.js';
+export type { EventIdFormat, RedactionAlgorithm, RoomVersion, StateResAlgorithm } from './roomversions.js';
+export { isState, splitStateKey, stateKey } from './types.js';
+export type { EventRef, JsonObject, JsonValue, PDUJson, RoomEvent, Signatures } from './types.js';
+export { toRoomEvent } from './event.js';
+export { domainOf, isValidServerName, MAX_ID_BYTES, parseEventId, parseRoomAlias, parseRoomId, parseUserId } from './ids.js';
+export type { EventId, ParseUserIdOptions, RoomAlias, RoomId, UserId } from './ids.js';
+export { redactEvent } from './redaction.js';
+export { checkContentHash, computeEventId, contentHash, referenceHash, roomIdFromCreateEvent } from './hashes.js';
+export { addEventSignature, signEvent, verifyEventSignature } from './sign.js';
+export { MAX_AUTH_EVENTS, MAX_KEY_BYTES, MAX_PDU_BYTES, MAX_PREV_EVENTS, validatePDU, type PDUValidation } from './validate.js';
+export { buildEvent, type BuiltEvent, type EventFields, type RefLookup } from './builder.js';

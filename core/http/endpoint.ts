@@ -1,0 +1,109 @@
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import { MatrixError, badJson, invalidParam, missingParam } from './errors.js';
+import { parseJsonObject, readBody } from './json.js';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** Who may call an endpoint: anyone, a logged-in user (access token), or either. */
+export type AuthMode = 'none' | 'user' | 'optional';
+
+/** What a valid access token resolves to. The user API fills it in. */
+export interface Requester {
+  userId: string;
+  deviceId: string;
+  isAdmin: boolean;
+}
+
+/** Resolves an access token; undefined when unknown. Provided by the user API. */
+export type Authenticator = (token: string) => Requester | undefined | Promise<Requester | undefined>;
+
+export interface HandlerInput<B, Q, P> {
+  body: B;
+  query: Q;
+  params: P;
+  requester: Requester | undefined;
+  c: Context;
+}
+
+/** One endpoint, declared once: method, path, auth, schemas, handler. */
+export interface Endpoint<B = unknown, Q = unknown, P = Record<string, string>, R = unknown> {
+  method: Method;
+  /** hono path syntax, e.g. /_matrix/client/v3/rooms/:roomId/state */
+  path: string;
+  auth: AuthMode;
+  body?: z.ZodType<B>;
+  query?: z.ZodType<Q>;
+  params?: z.ZodType<P>;
+  /** Largest accepted body in bytes (defaults to the app's limit). */
+  maxBody?: number;
+  /** Returns the JSON response body (200), or a Response for anything else. */
+  handler: (input: HandlerInput<B, Q, P>) => R | Response | Promise<R | Response>;
+}
+
+/** Declares an endpoint with its types inferred from the schemas. */
+export function endpoint<B = undefined, Q = Record<string, string | undefined>, P = Record<string, string>, R = unknown>(
+  e: Endpoint<B, Q, P, R>,
+): Endpoint<B, Q, P, R> {
+  return e;
+}
+
+type Where = 'body' | 'query' | 'path';
+
+/** Maps the first schema issue to the spec's errcode: a missing key is M_MISSING_PARAM; a
+ * wrong value is M_BAD_JSON in a body and M_INVALID_PARAM in a query string or path. */
+function validationError(where: Where, input: unknown, error: z.ZodError): MatrixError {
+  const issue = error.issues[0]!;
+  const path = issue.path.map(String).join('.');
+  let v: unknown = input;
+  for (const k of issue.path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined;
+  if (v === undefined && issue.code === 'invalid_type') return missingParam(`Missing ${where} parameter: ${path}`);
+  const msg = `Invalid ${where} parameter ${path || '(root)'}: ${issue.message}`;
+  return where === 'body' ? badJson(msg) : invalidParam(msg);
+}
+
+function parseWith<T>(schema: z.ZodType<T> | undefined, where: Where, input: unknown): T {
+  if (!schema) return input as T;
+  const r = schema.safeParse(input);
+  if (!r.success) throw validationError(where, input, r.error);
+  return r.data;
+}
+
+/** Pulls the access token from the Authorization header or the deprecated query parameter. */
+export function accessTokenOf(c: Context): string | undefined {
+  const h = c.req.header('authorization');
+  if (h !== undefined) {
+    const m = /^Bearer\s+(\S+)$/i.exec(h.trim());
+    return m ? m[1] : undefined;
+  }
+  return c.req.query('access_token') ?? undefined;
+}
+
+export interface RunOptions {
+  maxBody: number;
+  authenticate?: Authenticator;
+}
+
+/** Runs an endpoint for a request: auth, body/query/path validation, handler, JSON reply. */
+export async function runEndpoint(e: Endpoint<unknown, unknown, unknown, unknown>, c: Context, opts: RunOptions): Promise<Response> {
+  let requester: Requester | undefined;
+  if (e.auth !== 'none') {
+    const token = accessTokenOf(c);
+    if (token === undefined) {
+      if (e.auth === 'user') throw new MatrixError(401, 'M_MISSING_TOKEN', 'Missing access token');
+    } else {
+      requester = opts.authenticate ? await opts.authenticate(token) : undefined;
+      if (!requester) throw new MatrixError(401, 'M_UNKNOWN_TOKEN', 'Unrecognised access token', { soft_logout: false });
+    }
+  }
+  let body: unknown = undefined;
+  if (e.body) {
+    const bytes = await readBody(c.req.raw, e.maxBody ?? opts.maxBody);
+    body = parseWith(e.body, 'body', parseJsonObject(bytes));
+  }
+  const query = parseWith(e.query, 'query', c.req.query());
+  const params = parseWith(e.params, 'path', c.req.param());
+  const out = await e.handler({ body, query, params, requester, c });
+  if (out instanceof Response) return out;
+  return c.json(out as object);
+}

@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './endpoint.js';
+export * from './json.js';
+export { HttpApp, type HttpAppOptions } from './app.js';

@@ -1,0 +1,166 @@
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import type { AxonConfig } from './config.js';
+import { openDatabase, type Db } from './db/index.js';
+import { HttpApp, endpoint } from './http/index.js';
+import { loadOrCreateIdentity, type Identity } from './identity.js';
+import { Log, type TopicStatus } from './log/index.js';
+import { createLogger, type Logger } from './logger.js';
+import { AXON_VERSION } from './version.js';
+import { versionsEndpoint } from './clientapi/versions.js';
+import { publicKeyFromServerName } from './identity.js';
+import { NO_FETCHER, Roomserver } from './roomserver/index.js';
+
+/** The database file inside the data folder. */
+export const DB_FILE = 'axon.db';
+
+export interface NodeStatus {
+  serverName: string;
+  version: string;
+  uptimeMs: number;
+  http: { host: string; port: number; url: string } | null;
+  databaseBytes: number;
+  topics: TopicStatus[];
+}
+
+/** A startup problem the person can fix (folder not writable, port in use): the CLI prints
+ * the message alone, without a stack trace. */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+export interface AxonNode {
+  readonly config: AxonConfig;
+  readonly serverName: string;
+  readonly identity: Identity;
+  readonly db: Db;
+  readonly log: Log;
+  readonly logger: Logger;
+  readonly http: HttpApp;
+  readonly roomserver: Roomserver;
+  /** Starts serving; resolves with the bound address. */
+  start(): Promise<{ url: string; host: string; port: number }>;
+  /** Stops accepting, drains in-flight requests and consumers, closes the database. */
+  stop(): Promise<void>;
+  status(): NodeStatus;
+}
+
+function prepareDataDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.accessSync(dir, fs.constants.W_OK | fs.constants.R_OK);
+  } catch (e) {
+    throw new StartupError(`data folder ${dir} is not writable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+function urlOf(host: string, port: number): string {
+  const h = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  return `http://${h}:${port}`;
+}
+
+/** Builds the whole component graph of one node. Nothing listens until start(). */
+export function createNode(config: AxonConfig): AxonNode {
+  prepareDataDir(config.dataDir);
+  const logger = createLogger(config.logLevel);
+  let identity: Identity;
+  let db: Db;
+  try {
+    identity = loadOrCreateIdentity(config.dataDir);
+    db = openDatabase(path.join(config.dataDir, DB_FILE));
+  } catch (e) {
+    throw new StartupError((e as Error).message);
+  }
+  const log = new Log({ logger });
+  const http = new HttpApp({ logger, maxBody: config.maxBodyBytes });
+  const roomserver = new Roomserver({
+    db,
+    log,
+    logger,
+    serverName: identity.serverName,
+    signingKey: identity.key,
+    // An Axon server's verify key is its name; federation adds fetching missing events.
+    keys: { verifyKey: (server) => publicKeyFromServerName(server) },
+    fetcher: NO_FETCHER,
+  });
+  const startedAt = Date.now();
+  let server: Server | undefined;
+  let bound: { host: string; port: number; url: string } | null = null;
+  let stopping: Promise<void> | undefined;
+
+  const node: AxonNode = {
+    config,
+    serverName: identity.serverName,
+    identity,
+    db,
+    log,
+    logger,
+    http,
+    roomserver,
+    async start() {
+      if (bound) return bound;
+      const s = createAdaptorServer({ fetch: http.fetch }) as Server;
+      await new Promise<void>((resolve, reject) => {
+        const onError = (e: NodeJS.ErrnoException) => {
+          const where = `${config.http.host}:${config.http.port}`;
+          reject(
+            new StartupError(
+              e.code === 'EADDRINUSE'
+                ? `cannot listen on ${where}: address already in use`
+                : e.code === 'EACCES'
+                  ? `cannot listen on ${where}: permission denied`
+                  : `cannot listen on ${where}: ${e.message}`,
+            ),
+          );
+        };
+        s.once('error', onError);
+        s.listen(config.http.port, config.http.host, () => {
+          s.off('error', onError);
+          resolve();
+        });
+      });
+      server = s;
+      const addr = s.address() as AddressInfo;
+      bound = { host: config.http.host, port: addr.port, url: urlOf(config.http.host, addr.port) };
+      logger.info({ url: bound.url, server_name: identity.serverName }, 'node started');
+      return bound;
+    },
+    stop() {
+      stopping ??= (async () => {
+        if (server) {
+          const s = server;
+          // Stop accepting, let in-flight requests finish, then drop idle keep-alive sockets.
+          const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+          s.closeIdleConnections();
+          const timer = setTimeout(() => s.closeAllConnections(), 5000);
+          await closed;
+          clearTimeout(timer);
+        }
+        await roomserver.idle();
+        await log.close();
+        db.close();
+        logger.info('node stopped');
+      })();
+      return stopping;
+    },
+    status() {
+      return {
+        serverName: identity.serverName,
+        version: AXON_VERSION,
+        uptimeMs: Date.now() - startedAt,
+        http: bound,
+        databaseBytes: db.sizeBytes(),
+        topics: log.status(),
+      };
+    },
+  };
+
+  http.add(
+    versionsEndpoint,
+    endpoint({ method: 'GET', path: '/_axon/status', auth: 'none', handler: () => node.status() }),
+  );
+  return node;
+}

@@ -1,0 +1,149 @@
+/**
+ * The room server's interface: the only thing other components import from it. Split by
+ * caller, as Dendrite splits ClientRoomserverAPI and FederationRoomserverAPI.
+ */
+import type { JsonObject, PDUJson, RoomEvent } from '../events/types.js';
+
+/** new: a live event (local or received); outlier: an event without the state before it
+ * (auth chains, invites); old: a backfilled event, stored without changing current state. */
+export type InputKind = 'new' | 'outlier' | 'old';
+
+export interface InputEvent {
+  kind: InputKind;
+  pdu: PDUJson;
+  /** The room's version; needed when the room is not known yet (joins, invites). */
+  roomVersion?: string;
+  /** The server that sent the event to us (for fetching missing events from it). */
+  origin?: string;
+  /** For local events: the client transaction, echoed in sync. */
+  transaction?: { deviceId: string; txnId: string };
+}
+
+export type InputOutcome =
+  | { status: 'accepted'; eventId: string }
+  | { status: 'soft_failed'; eventId: string; reason: string }
+  | { status: 'rejected'; eventId?: string; reason: string }
+  | { status: 'duplicate'; eventId: string };
+
+export interface RoomserverInputAPI {
+  /** Queues an event on its room's input queue. Resolves when it has been processed. */
+  inputEvent(input: InputEvent): Promise<InputOutcome>;
+}
+
+/** What federation provides so the room server can fetch events it does not have. Until
+ * federation exists the node uses one that finds nothing. */
+export interface MissingEventFetcher {
+  /** Fetches events by id from `origin` (or any server in the room). Unverified JSON. */
+  fetchEvents(roomId: string, eventIds: string[], origin: string | undefined): Promise<PDUJson[]>;
+}
+
+/** Entries on the `room.output` topic (durable: replayed from the room server's tables). */
+export type RoomOutput =
+  | {
+      type: 'new_room_event';
+      roomId: string;
+      roomVersion: string;
+      eventId: string;
+      /** The event as stored (wire JSON, with `event_id` only in v1/v2). */
+      event: PDUJson;
+      /** State event ids that the current state gained and lost with this event. */
+      addsStateEventIds: string[];
+      removesStateEventIds: string[];
+      /** Forward extremities after this event. */
+      latestEventIds: string[];
+      /** The previous output position of this room (0 for the first). */
+      prevOutputOffset: number;
+      transaction?: { deviceId: string; txnId: string };
+    }
+  | {
+      /** An event stored without changing the current state: backfilled or soft-failed. */
+      type: 'old_room_event';
+      roomId: string;
+      roomVersion: string;
+      eventId: string;
+      event: PDUJson;
+      prevOutputOffset: number;
+    }
+  | {
+      type: 'redacted_event';
+      roomId: string;
+      redactedEventId: string;
+      redactionEventId: string;
+      prevOutputOffset: number;
+    };
+
+export const ROOM_OUTPUT_TOPIC = 'room.output';
+
+export interface RoomInfo {
+  roomId: string;
+  version: string;
+  createEventId: string;
+}
+
+export type Membership = 'join' | 'invite' | 'leave' | 'ban' | 'knock';
+
+export interface RoomserverQueryAPI {
+  roomInfo(roomId: string): RoomInfo | undefined;
+  /** Current state as (type, state key) → event. */
+  currentState(roomId: string): RoomEvent[];
+  currentStateEvent(roomId: string, type: string, stateKey: string): RoomEvent | undefined;
+  /** State before / after an event (after = before plus the event itself if it is state). */
+  stateBeforeEvent(eventId: string): RoomEvent[] | undefined;
+  stateAfterEvent(eventId: string): RoomEvent[] | undefined;
+  membership(roomId: string, userId: string): { membership: Membership; eventId: string } | undefined;
+  joinedMembers(roomId: string): string[];
+  joinedServers(roomId: string): string[];
+  eventsByIds(eventIds: string[]): RoomEvent[];
+  /** The auth chain of the given events (not including them), in no particular order. */
+  authChain(eventIds: string[]): RoomEvent[];
+  /** Events between `earliest` and `latest` (exclusive of earliest), walking prev_events back
+   * from latest, at most `limit`, not below `minDepth`. */
+  missingEvents(roomId: string, earliest: string[], latest: string[], limit: number, minDepth: number): RoomEvent[];
+  /** Stripped state for invites and knocks: create, join rules, name, avatar, topic, encryption, canonical alias. */
+  strippedState(roomId: string): JsonObject[];
+  /** Whether `serverName` may see the event per history visibility (federation reads). */
+  serverMaySeeEvent(serverName: string, eventId: string): boolean;
+  /** Forward extremities, and the depth a new event would get. */
+  latestEvents(roomId: string): { eventIds: string[]; depth: number };
+  /** Rooms the user is joined to (or invited / knocking), for sync bootstraps. */
+  roomsForUser(userId: string, membership: Membership): string[];
+}
+
+export interface NewEventRequest {
+  roomId: string;
+  sender: string;
+  type: string;
+  stateKey?: string;
+  content: JsonObject;
+  redacts?: string;
+  transaction?: { deviceId: string; txnId: string };
+}
+
+export type RoomPreset = 'private_chat' | 'trusted_private_chat' | 'public_chat';
+
+export interface CreateRoomRequest {
+  creator: string;
+  roomVersion?: string;
+  preset?: RoomPreset;
+  name?: string;
+  topic?: string;
+  /** A local alias already reserved by the caller, e.g. #name:server. */
+  canonicalAlias?: string;
+  invite?: string[];
+  isDirect?: boolean;
+  initialState?: Array<{ type: string; state_key?: string; content: JsonObject }>;
+  powerLevelContentOverride?: JsonObject;
+  creationContent?: JsonObject;
+  /** v12: additional creators. */
+  additionalCreators?: string[];
+}
+
+export interface RoomserverPerformAPI {
+  /** Builds, signs and inputs a new local event with correct prev/auth events and depth.
+   * Throws MatrixError(403) if auth rejects it. */
+  sendEvent(req: NewEventRequest): Promise<{ eventId: string; event: RoomEvent }>;
+  /** Creates a room with the full initial event sequence for the preset. */
+  createRoom(req: CreateRoomRequest): Promise<{ roomId: string }>;
+}
+
+export type RoomserverAPI = RoomserverInputAPI & RoomserverQueryAPI & RoomserverPerformAPI;

@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto';
+import type { SigningKey } from '../crypto/index.js';
+import type { Db } from '../db/index.js';
+import { buildEvent } from '../events/index.js';
+import { DEFAULT_ROOM_VERSION, getRoomVersion } from '../events/roomversions.js';
+import type { RoomEvent } from '../events/types.js';
+import { MatrixError, forbidden, notFound } from '../http/errors.js';
+import type { Log, LogMessage } from '../log/index.js';
+import type { Logger } from '../logger.js';
+import {
+  ROOM_OUTPUT_TOPIC,
+  type CreateRoomRequest,
+  type InputEvent,
+  type InputOutcome,
+  type MissingEventFetcher,
+  type NewEventRequest,
+  type RoomOutput,
+  type RoomserverAPI,
+} from './api.js';
+import { authEventTypesNeeded } from './auth/index.js';
+import { InputProcessor, type KeyProvider } from './input.js';
+import { KeyedQueue } from './queue.js';
+import { initialRoomEvents } from './createroom.js';
+import { RoomQueries } from './queries.js';
+import { ROOMSERVER_MIGRATIONS, RoomserverStorage } from './storage/index.js';
+
+export type { KeyProvider } from './input.js';
+
+/** Prev events a new local event references at most (Synapse and Dendrite cap similarly). */
+const MAX_PREV_EVENTS = 10;
+
+export interface RoomserverDeps {
+  db: Db;
+  log: Log;
+  logger: Logger;
+  serverName: string;
+  signingKey: SigningKey;
+  keys: KeyProvider;
+  fetcher: MissingEventFetcher;
+}
+
+/** Federation is not wired in yet: nothing can be fetched. */
+export const NO_FETCHER: MissingEventFetcher = { fetchEvents: async () => [] };
+
+/**
+ * The room server: the authority on every room's DAG and state. Inputs are queued per room
+ * and processed strictly in order; rooms run in parallel.
+ */
+export class Roomserver extends RoomQueries implements RoomserverAPI {
+  private readonly queue = new KeyedQueue();
+  private readonly input: InputProcessor;
+
+  constructor(private readonly deps: RoomserverDeps) {
+    deps.db.migrate('roomserver', ROOMSERVER_MIGRATIONS);
+    const store = new RoomserverStorage(deps.db.raw);
+    super(store);
+    this.input = new InputProcessor(store, deps.db.raw, deps.log, deps.keys, deps.fetcher, deps.logger);
+    deps.log.topic<RoomOutput>(ROOM_OUTPUT_TOPIC, {
+      durable: true,
+      replay: {
+        read: (after, limit) =>
+          store.outputAfter(after, limit).map(
+            (r): LogMessage<RoomOutput> => ({ topic: ROOM_OUTPUT_TOPIC, offset: r.offset, key: r.roomId, value: r.entry as RoomOutput }),
+          ),
+        head: () => store.outputHead(),
+      },
+    });
+  }
+
+  inputEvent(input: InputEvent): Promise<InputOutcome> {
+    const roomId = this.queueKey(input);
+    return this.queue.run(roomId, () => this.input.process(input));
+  }
+
+  /** v12 create events carry no room id: they get a queue of their own event. */
+  private queueKey(input: InputEvent): string {
+    const p = input.pdu as unknown as Record<string, unknown> | null;
+    return typeof p?.room_id === 'string' ? p.room_id : `create:${String(p?.sender)}`;
+  }
+
+  /** Resolves when all queued input has been processed. */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  sendEvent(req: NewEventRequest): Promise<{ eventId: string; event: RoomEvent }> {
+    return this.queue.run(req.roomId, () => this.buildAndInput(req));
+  }
+
+  /** Builds on the latest events and the current state, inside the room's queue so that
+   * consecutive local events form a chain rather than forks. */
+  private async buildAndInput(req: NewEventRequest): Promise<{ eventId: string; event: RoomEvent }> {
+    const room = this.store.room(req.roomId);
+    if (!room || room.createEventNid === 0) throw notFound(`Unknown room ${req.roomId}`);
+    const latest = room.latestEventNids
+      .map((n) => this.store.eventByNid(n).event)
+      .sort((a, b) => b.depth - a.depth)
+      .slice(0, MAX_PREV_EVENTS);
+    const current = this.store.state.load(room.stateSnapshotNid);
+    const authEvents = authEventTypesNeeded(
+      { type: req.type, stateKey: req.stateKey, sender: req.sender, content: req.content },
+      room.version,
+    )
+      .map(([t, k]) => this.store.stateEvent(current, t, k))
+      .filter((e): e is RoomEvent => e !== undefined);
+    const depth = Math.min(Math.max(0, ...latest.map((e) => e.depth)) + 1, Number.MAX_SAFE_INTEGER);
+    const { pdu, event } = this.build(room.version.id, {
+      roomId: req.roomId,
+      type: req.type,
+      stateKey: req.stateKey,
+      sender: req.sender,
+      content: req.content,
+      redacts: req.redacts,
+      prevEvents: latest.map((e) => e.eventId),
+      authEvents: authEvents.map((e) => e.eventId),
+      depth,
+    });
+    const outcome = await this.input.process({ kind: 'new', pdu, transaction: req.transaction });
+    if (outcome.status === 'accepted' || outcome.status === 'duplicate') return { eventId: event.eventId, event };
+    throw forbidden(outcome.status === 'rejected' || outcome.status === 'soft_failed' ? outcome.reason : 'event not accepted');
+  }
+
+  private build(
+    versionId: string,
+    fields: Omit<Parameters<typeof buildEvent>[0], 'version'>,
+  ): ReturnType<typeof buildEvent> {
+    const version = getRoomVersion(versionId)!;
+    return buildEvent({ version, ...fields }, this.deps.serverName, this.deps.signingKey, (id) => this.store.event(id)?.event.json);
+  }
+
+  async createRoom(req: CreateRoomRequest): Promise<{ roomId: string }> {
+    const versionId = req.roomVersion ?? DEFAULT_ROOM_VERSION;
+    const version = getRoomVersion(versionId);
+    if (!version) throw new MatrixError(400, 'M_UNSUPPORTED_ROOM_VERSION', `Unsupported room version ${versionId}`);
+    const plan = initialRoomEvents(req, version);
+    const roomIdGuess = version.roomIdFromCreate ? undefined : `!${randomBytes(12).toString('base64url')}:${this.deps.serverName}`;
+    const { pdu: createPdu, event: createEvent } = this.build(versionId, {
+      roomId: roomIdGuess,
+      type: 'm.room.create',
+      stateKey: '',
+      sender: req.creator,
+      content: plan.createContent,
+      prevEvents: [],
+      authEvents: [],
+      depth: 1,
+    });
+    const roomId = createEvent.roomId;
+    const created = await this.queue.run(roomId, () => this.input.process({ kind: 'new', pdu: createPdu }));
+    if (created.status !== 'accepted') {
+      throw new MatrixError(400, 'M_INVALID_ROOM_STATE', `Could not create the room: ${'reason' in created ? created.reason : created.status}`);
+    }
+    for (const ev of plan.events) {
+      try {
+        await this.sendEvent({ roomId, sender: req.creator, type: ev.type, stateKey: ev.stateKey, content: ev.content });
+      } catch (e) {
+        if (e instanceof MatrixError && e.errcode === 'M_FORBIDDEN') {
+          throw new MatrixError(400, 'M_INVALID_ROOM_STATE', `Initial state event ${ev.type} refused: ${e.message}`);
+        }
+        throw e;
+      }
+    }
+    return { roomId };
+  }
+}
