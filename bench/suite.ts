@@ -1,3 +1,4 @@
+import { clientApi } from './clientapi.js';
 import { inputPipeline } from './roomserver.js';
 import { stateResolution } from './stateres.js';
 
@@ -5,4 +6,5 @@ import { stateResolution } from './stateres.js';
 export const benchmarks: Record<string, () => Promise<unknown>> = {
   roomserver_input: inputPipeline,
   state_resolution: stateResolution,
+  client_api: clientApi,
 };

@@ -15,6 +15,8 @@ export interface AxonConfig {
   registrationSharedSecret?: string;
   /** Largest JSON request body the client API accepts, in bytes. */
   maxBodyBytes: number;
+  /** Requests per second per client on rate-limited endpoints (burst 5x); 0 turns it off. */
+  rateLimit: number;
 }
 
 /** A configuration mistake: the CLI prints the message and exits with code 2. */
@@ -37,6 +39,7 @@ const OPTIONS = {
   registration: { type: 'string' },
   'registration-shared-secret': { type: 'string' },
   'max-body-bytes': { type: 'string' },
+  'rate-limit': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -51,6 +54,8 @@ export const USAGE = `Usage: axon [options]
   --registration MODE                 open|shared-secret|closed (default open)
   --registration-shared-secret S      secret for /_synapse/admin/v1/register
   --max-body-bytes N                  largest JSON request body (default 8388608)
+  --rate-limit N                      requests/s per client when sending, creating rooms,
+                                      registering or logging in (burst 5x; 0 = off; default 10)
   -h, --help                          this text
   -v, --version                       print the version
 
@@ -121,8 +126,11 @@ function buildConfig(dataDir: string, s: Settings): AxonConfig {
   }
   const maxBody = Number(s['max-body-bytes'] ?? 8 * 1024 * 1024);
   if (!Number.isInteger(maxBody) || maxBody < 1024) throw new ConfigError('--max-body-bytes must be an integer >= 1024');
+  const rateLimit = Number(s['rate-limit'] ?? 10);
+  if (!Number.isFinite(rateLimit) || rateLimit < 0) throw new ConfigError('--rate-limit must be a number >= 0');
   return {
     dataDir,
+    rateLimit,
     http: parseHostPort(s.http ?? '127.0.0.1:8008'),
     logLevel,
     registration,

@@ -5,14 +5,20 @@ import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import type { AxonConfig } from './config.js';
 import { openDatabase, type Db } from './db/index.js';
-import { HttpApp, endpoint } from './http/index.js';
+import { HttpApp, RateLimiter, endpoint, type Endpoint } from './http/index.js';
+import { SyncApi, syncEndpoints } from './syncapi/index.js';
+import { UserApi, userApiEndpoints } from './userapi/index.js';
+import { pushRuleEndpoints } from './userapi/routes/pushrules.js';
 import { loadOrCreateIdentity, type Identity } from './identity.js';
 import { Log, type TopicStatus } from './log/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { AXON_VERSION } from './version.js';
-import { versionsEndpoint } from './clientapi/versions.js';
+import { TransactionCache, clientApiEndpoints } from './clientapi/index.js';
 import { publicKeyFromServerName } from './identity.js';
 import { NO_FETCHER, Roomserver } from './roomserver/index.js';
+
+/** Registration and login count against the per-client rate limit (guessing passwords). */
+const RATE_LIMITED_USER_PATHS = /\/(register|login)$/;
 
 /** The database file inside the data folder. */
 export const DB_FILE = 'axon.db';
@@ -41,6 +47,8 @@ export interface AxonNode {
   readonly logger: Logger;
   readonly http: HttpApp;
   readonly roomserver: Roomserver;
+  readonly users: UserApi;
+  readonly sync: SyncApi;
   /** Starts serving; resolves with the bound address. */
   start(): Promise<{ url: string; host: string; port: number }>;
   /** Stops accepting, drains in-flight requests and consumers, closes the database. */
@@ -75,7 +83,8 @@ export function createNode(config: AxonConfig): AxonNode {
     throw new StartupError((e as Error).message);
   }
   const log = new Log({ logger });
-  const http = new HttpApp({ logger, maxBody: config.maxBodyBytes });
+  const rateLimiter = new RateLimiter({ perSecond: config.rateLimit, burst: Math.max(1, config.rateLimit * 5) });
+  const http = new HttpApp({ logger, maxBody: config.maxBodyBytes, rateLimiter });
   const roomserver = new Roomserver({
     db,
     log,
@@ -86,6 +95,16 @@ export function createNode(config: AxonConfig): AxonNode {
     keys: { verifyKey: (server) => publicKeyFromServerName(server) },
     fetcher: NO_FETCHER,
   });
+  const users = new UserApi({
+    db,
+    log,
+    logger,
+    serverName: identity.serverName,
+    config: { registration: config.registration, registrationSharedSecret: config.registrationSharedSecret },
+    roomserver,
+  });
+  const sync = new SyncApi({ db, log, logger, serverName: identity.serverName, roomserver, users });
+  http.authenticate = (token) => users.authenticate(token);
   const startedAt = Date.now();
   let server: Server | undefined;
   let bound: { host: string; port: number; url: string } | null = null;
@@ -100,6 +119,8 @@ export function createNode(config: AxonConfig): AxonNode {
     logger,
     http,
     roomserver,
+    users,
+    sync,
     async start() {
       if (bound) return bound;
       const s = createAdaptorServer({ fetch: http.fetch }) as Server;
@@ -158,8 +179,13 @@ export function createNode(config: AxonConfig): AxonNode {
     },
   };
 
+  const clientDeps = { serverName: identity.serverName, roomserver, users, txns: new TransactionCache(db), logger };
+  const userEndpoints = userApiEndpoints(users).map((e) => (RATE_LIMITED_USER_PATHS.test(e.path) ? { ...e, rateLimited: true } : e));
   http.add(
-    versionsEndpoint,
+    ...clientApiEndpoints(clientDeps, { baseUrl: () => bound?.url }),
+    ...(userEndpoints as Endpoint<any, any, any, any>[]),
+    ...syncEndpoints(sync),
+    ...pushRuleEndpoints(),
     endpoint({ method: 'GET', path: '/_axon/status', auth: 'none', handler: () => node.status() }),
   );
   return node;

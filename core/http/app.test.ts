@@ -4,7 +4,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpApp, MatrixError, endpoint, forbidden } from './index.js';
+import { HttpApp, MatrixError, RateLimiter, endpoint, forbidden } from './index.js';
 
 let server: Server;
 let base: string;
@@ -58,6 +58,33 @@ async function call(method: string, path: string, body?: string | Uint8Array, to
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined, headers: res.headers };
 }
+
+describe('rate limits', () => {
+  it('answers 429 M_LIMIT_EXCEEDED with Retry-After once the burst is spent, and refills', async () => {
+    const logger = pino({ level: 'silent' });
+    const app = new HttpApp({ logger, maxBody: 1024, rateLimiter: new RateLimiter({ perSecond: 2, burst: 3 }) });
+    app.add(endpoint({ method: 'POST', path: '/limited', auth: 'none', rateLimited: true, handler: () => ({ ok: true }) }));
+    app.add(endpoint({ method: 'POST', path: '/free', auth: 'none', handler: () => ({ ok: true }) }));
+    const hit = (p: string) => app.fetch(new Request(`http://x${p}`, { method: 'POST' }));
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await hit('/limited')).status);
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    const limited = await hit('/limited');
+    const body = await limited.json();
+    expect(body.errcode).toBe('M_LIMIT_EXCEEDED');
+    expect(body.retry_after_ms).toBeGreaterThan(0);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((await hit('/free')).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 600));
+    expect((await hit('/limited')).status).toBe(200);
+  });
+
+  it('is off when perSecond is 0', () => {
+    const rl = new RateLimiter({ perSecond: 0, burst: 0 });
+    for (let i = 0; i < 1000; i++) rl.take('k');
+    expect(rl.enabled).toBe(false);
+  });
+});
 
 describe('HttpApp', () => {
   it('runs a valid request through auth, validation and the handler', async () => {

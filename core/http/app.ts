@@ -2,12 +2,14 @@ import { Hono, type Context } from 'hono';
 import type { Logger } from '../logger.js';
 import { MatrixError, unrecognized } from './errors.js';
 import { runEndpoint, type Authenticator, type Endpoint, type Method } from './endpoint.js';
+import type { RateLimiter } from './ratelimit.js';
 
 export interface HttpAppOptions {
   logger: Logger;
   /** Default limit for JSON request bodies, in bytes. */
   maxBody: number;
   authenticate?: Authenticator;
+  rateLimiter?: RateLimiter;
 }
 
 // Headers the client-server spec asks for, so browser clients on any origin can call us.
@@ -60,7 +62,7 @@ export class HttpApp {
   add(...endpoints: Endpoint<any, any, any, any>[]): this {
     for (const e of endpoints) {
       this.paths.push({ method: e.method, re: pathRegex(e.path) });
-      const run = (c: Context) => runEndpoint(e, c, { maxBody: this.opts.maxBody, authenticate: this.opts.authenticate });
+      const run = (c: Context) => runEndpoint(e, c, { maxBody: this.opts.maxBody, authenticate: this.opts.authenticate, rateLimiter: this.opts.rateLimiter });
       this.hono.on(e.method, e.path, run);
     }
     return this;

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { z } from 'zod';
 import { MatrixError, badJson, invalidParam, missingParam } from './errors.js';
 import { parseJsonObject, readBody } from './json.js';
+import type { RateLimiter } from './ratelimit.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -37,6 +38,8 @@ export interface Endpoint<B = unknown, Q = unknown, P = Record<string, string>, 
   params?: z.ZodType<P>;
   /** Largest accepted body in bytes (defaults to the app's limit). */
   maxBody?: number;
+  /** Counts against the requester's rate limit (sending, creating, registering, logging in). */
+  rateLimited?: boolean;
   /** Returns the JSON response body (200), or a Response for anything else. */
   handler: (input: HandlerInput<B, Q, P>) => R | Response | Promise<R | Response>;
 }
@@ -82,6 +85,13 @@ export function accessTokenOf(c: Context): string | undefined {
 export interface RunOptions {
   maxBody: number;
   authenticate?: Authenticator;
+  rateLimiter?: RateLimiter;
+}
+
+/** The client's address, for rate limits of unauthenticated requests. */
+function remoteAddress(c: Context): string {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? 'unknown';
 }
 
 /** Runs an endpoint for a request: auth, body/query/path validation, handler, JSON reply. */
@@ -95,6 +105,9 @@ export async function runEndpoint(e: Endpoint<unknown, unknown, unknown, unknown
       requester = opts.authenticate ? await opts.authenticate(token) : undefined;
       if (!requester) throw new MatrixError(401, 'M_UNKNOWN_TOKEN', 'Unrecognised access token', { soft_logout: false });
     }
+  }
+  if (e.rateLimited && opts.rateLimiter?.enabled) {
+    opts.rateLimiter.take(requester ? `${requester.userId}|${requester.deviceId}` : `ip|${remoteAddress(c)}`);
   }
   let body: unknown = undefined;
   if (e.body) {

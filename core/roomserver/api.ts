@@ -107,6 +107,23 @@ export interface RoomserverQueryAPI {
   latestEvents(roomId: string): { eventIds: string[]; depth: number };
   /** Rooms the user is joined to (or invited / knocking), for sync bootstraps. */
   roomsForUser(userId: string, membership: Membership): string[];
+  /** The id of the redaction applied to an event, if any. */
+  redactedBy(eventId: string): string | undefined;
+  /** Whether a local user may see an event, per history visibility and their membership. */
+  userMaySeeEvent(userId: string, eventId: string): boolean;
+}
+
+/** Room aliases and the published room directory, which the room server owns. */
+export interface RoomserverAliasAPI {
+  /** Maps an alias to a room; false if the alias is taken. */
+  setAlias(alias: string, roomId: string, creator: string): boolean;
+  resolveAlias(alias: string): string | undefined;
+  aliasCreator(alias: string): string | undefined;
+  removeAlias(alias: string): boolean;
+  aliasesForRoom(roomId: string): string[];
+  setPublished(roomId: string, published: boolean): void;
+  isPublished(roomId: string): boolean;
+  publishedRooms(): string[];
 }
 
 export interface NewEventRequest {
@@ -136,6 +153,8 @@ export interface CreateRoomRequest {
   creationContent?: JsonObject;
   /** v12: additional creators. */
   additionalCreators?: string[];
+  /** Display name and avatar for the creator's join event. */
+  creatorProfile?: { displayname?: string; avatar_url?: string };
 }
 
 export interface RoomserverPerformAPI {
@@ -146,4 +165,4 @@ export interface RoomserverPerformAPI {
   createRoom(req: CreateRoomRequest): Promise<{ roomId: string }>;
 }
 
-export type RoomserverAPI = RoomserverInputAPI & RoomserverQueryAPI & RoomserverPerformAPI;
+export type RoomserverAPI = RoomserverInputAPI & RoomserverQueryAPI & RoomserverPerformAPI & RoomserverAliasAPI;

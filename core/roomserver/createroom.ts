@@ -54,7 +54,7 @@ export function initialRoomEvents(req: CreateRoomRequest, version: RoomVersion):
   };
 
   const events: PlannedEvent[] = [
-    { type: 'm.room.member', stateKey: req.creator, content: { membership: 'join' } },
+    { type: 'm.room.member', stateKey: req.creator, content: { ...(req.creatorProfile ?? {}), membership: 'join' } },
     { type: 'm.room.power_levels', stateKey: '', content: powerLevels },
   ];
   if (req.canonicalAlias) events.push({ type: 'm.room.canonical_alias', stateKey: '', content: { alias: req.canonicalAlias } });

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { SigningKey } from '../crypto/index.js';
 import type { Db } from '../db/index.js';
-import { buildEvent } from '../events/index.js';
+import { CanonicalJsonError, canonicalJson } from '../crypto/index.js';
+import { MAX_PDU_BYTES, buildEvent, validatePDU } from '../events/index.js';
 import { DEFAULT_ROOM_VERSION, getRoomVersion } from '../events/roomversions.js';
 import type { RoomEvent } from '../events/types.js';
 import { MatrixError, forbidden, notFound } from '../http/errors.js';
@@ -16,10 +17,12 @@ import {
   type NewEventRequest,
   type RoomOutput,
   type RoomserverAPI,
+  type RoomserverAliasAPI,
 } from './api.js';
 import { authEventTypesNeeded } from './auth/index.js';
 import { InputProcessor, type KeyProvider } from './input.js';
 import { KeyedQueue } from './queue.js';
+import { RoomAliases } from './aliases.js';
 import { initialRoomEvents } from './createroom.js';
 import { RoomQueries } from './queries.js';
 import { ROOMSERVER_MIGRATIONS, RoomserverStorage } from './storage/index.js';
@@ -49,11 +52,13 @@ export const NO_FETCHER: MissingEventFetcher = { fetchEvents: async () => [] };
 export class Roomserver extends RoomQueries implements RoomserverAPI {
   private readonly queue = new KeyedQueue();
   private readonly input: InputProcessor;
+  private readonly aliases: RoomAliases;
 
   constructor(private readonly deps: RoomserverDeps) {
     deps.db.migrate('roomserver', ROOMSERVER_MIGRATIONS);
     const store = new RoomserverStorage(deps.db.raw);
     super(store);
+    this.aliases = new RoomAliases(deps.db.raw);
     this.input = new InputProcessor(store, deps.db.raw, deps.log, deps.keys, deps.fetcher, deps.logger);
     deps.log.topic<RoomOutput>(ROOM_OUTPUT_TOPIC, {
       durable: true,
@@ -104,7 +109,7 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
       .map(([t, k]) => this.store.stateEvent(current, t, k))
       .filter((e): e is RoomEvent => e !== undefined);
     const depth = Math.min(Math.max(0, ...latest.map((e) => e.depth)) + 1, Number.MAX_SAFE_INTEGER);
-    const { pdu, event } = this.build(room.version.id, {
+    const { pdu, event } = this.buildChecked(room.version.id, {
       roomId: req.roomId,
       type: req.type,
       stateKey: req.stateKey,
@@ -118,6 +123,22 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
     const outcome = await this.input.process({ kind: 'new', pdu, transaction: req.transaction });
     if (outcome.status === 'accepted' || outcome.status === 'duplicate') return { eventId: event.eventId, event };
     throw forbidden(outcome.status === 'rejected' || outcome.status === 'soft_failed' ? outcome.reason : 'event not accepted');
+  }
+
+  /** Builds a client's event, turning what the client got wrong into its Matrix error. */
+  private buildChecked(versionId: string, fields: Omit<Parameters<typeof buildEvent>[0], 'version'>): ReturnType<typeof buildEvent> {
+    let built: ReturnType<typeof buildEvent>;
+    try {
+      built = this.build(versionId, fields);
+    } catch (e) {
+      if (e instanceof CanonicalJsonError) throw new MatrixError(400, 'M_BAD_JSON', `Event content is not canonical JSON: ${e.message}`);
+      throw e;
+    }
+    const size = Buffer.byteLength(canonicalJson(built.pdu));
+    if (size > MAX_PDU_BYTES) throw new MatrixError(413, 'M_TOO_LARGE', `Event is ${size} bytes, more than ${MAX_PDU_BYTES}`);
+    const valid = validatePDU(built.pdu, getRoomVersion(versionId)!);
+    if (!valid.ok) throw new MatrixError(400, 'M_BAD_JSON', `Invalid event: ${valid.reason}`);
+    return built;
   }
 
   private build(
@@ -160,5 +181,30 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
       }
     }
     return { roomId };
+  }
+
+  setAlias(alias: string, roomId: string, creator: string): boolean {
+    return this.aliases.setAlias(alias, roomId, creator);
+  }
+  resolveAlias(alias: string): string | undefined {
+    return this.aliases.resolveAlias(alias);
+  }
+  aliasCreator(alias: string): string | undefined {
+    return this.aliases.aliasCreator(alias);
+  }
+  removeAlias(alias: string): boolean {
+    return this.aliases.removeAlias(alias);
+  }
+  aliasesForRoom(roomId: string): string[] {
+    return this.aliases.aliasesForRoom(roomId);
+  }
+  setPublished(roomId: string, published: boolean): void {
+    this.aliases.setPublished(roomId, published);
+  }
+  isPublished(roomId: string): boolean {
+    return this.aliases.isPublished(roomId);
+  }
+  publishedRooms(): string[] {
+    return this.aliases.publishedRooms();
   }
 }

@@ -148,6 +148,25 @@ export class RoomQueries implements RoomserverQueryAPI {
     return false;
   }
 
+  redactedBy(eventId: string): string | undefined {
+    return this.store.event(eventId)?.redactedBy ?? undefined;
+  }
+
+  userMaySeeEvent(userId: string, eventId: string): boolean {
+    const ev = this.store.event(eventId);
+    if (!ev || ev.status === EventStatus.Rejected) return false;
+    const state = this.stateAfter(ev);
+    if (!state) return false;
+    const hv = this.store.stateEvent(state, 'm.room.history_visibility', '')?.content.history_visibility;
+    const visibility = typeof hv === 'string' ? hv : 'shared';
+    if (visibility === 'world_readable') return true;
+    const atEvent = String(this.store.stateEvent(state, 'm.room.member', userId)?.content.membership ?? 'leave');
+    if (atEvent === 'join') return true;
+    if (visibility === 'invited' && atEvent === 'invite') return true;
+    // shared: everything while the user is (still) joined, from before they joined too
+    return visibility === 'shared' && this.membership(ev.event.roomId, userId)?.membership === 'join';
+  }
+
   latestEvents(roomId: string): { eventIds: string[]; depth: number } {
     const room = this.store.room(roomId);
     if (!room) return { eventIds: [], depth: 0 };

@@ -1,0 +1,70 @@
+import { defaultConfig } from '../core/config.js';
+import { createNode } from '../core/node.js';
+import { registerUser } from '../core/test/node.js';
+import { tmpDir } from '../core/test/fixtures.js';
+import { percentile, round } from './stats.js';
+
+async function json(res: Response): Promise<Record<string, unknown>> {
+  const body = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`${res.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/**
+ * Through the HTTP API of a real node: messages/s into one room from 10 concurrent senders,
+ * and /sync wake latency (a message is sent; how long until another user's waiting /sync
+ * returns it), p50 and p99.
+ */
+export async function clientApi(): Promise<Record<string, unknown>> {
+  const node = createNode(defaultConfig(tmpDir('axon-bench-'), { http: { host: '127.0.0.1', port: 0 }, logLevel: 'silent', rateLimit: 0 }));
+  const { url } = await node.start();
+  try {
+    const senders = await Promise.all(Array.from({ length: 10 }, (_, i) => registerUser(url, `sender${i}`)));
+    const reader = await registerUser(url, 'reader');
+    const auth = (t: string) => ({ Authorization: `Bearer ${t}`, 'Content-Type': 'application/json' });
+    const { room_id: roomId } = await json(
+      await fetch(`${url}/_matrix/client/v3/createRoom`, { method: 'POST', headers: auth(senders[0]!.access_token), body: JSON.stringify({ preset: 'public_chat' }) }),
+    );
+    for (const u of [...senders.slice(1), reader]) {
+      await json(await fetch(`${url}/_matrix/client/v3/join/${encodeURIComponent(String(roomId))}`, { method: 'POST', headers: auth(u.access_token), body: '{}' }));
+    }
+    let txn = 0;
+    const send = (token: string, body: string) =>
+      fetch(`${url}/_matrix/client/v3/rooms/${encodeURIComponent(String(roomId))}/send/m.room.message/t${txn++}`, {
+        method: 'PUT',
+        headers: auth(token),
+        body: JSON.stringify({ msgtype: 'm.text', body }),
+      }).then(json);
+
+    // Throughput: each sender sends its share back to back, all ten at once.
+    const perSender = 300;
+    const t = performance.now();
+    await Promise.all(senders.map(async (s, i) => {
+      for (let k = 0; k < perSender; k++) await send(s.access_token, `s${i} m${k}`);
+    }));
+    const seconds = (performance.now() - t) / 1000;
+
+    // Wake latency: the reader long-polls; a sender sends; time until /sync returns.
+    let since = String((await json(await fetch(`${url}/_matrix/client/v3/sync?timeout=0`, { headers: auth(reader.access_token) }))).next_batch);
+    const samples: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const waiting = fetch(`${url}/_matrix/client/v3/sync?timeout=30000&since=${encodeURIComponent(since)}`, { headers: auth(reader.access_token) });
+      await new Promise((r) => setTimeout(r, 5)); // let the long-poll park
+      const sentAt = performance.now();
+      const sending = send(senders[i % 10]!.access_token, `wake ${i}`);
+      const body = await json(await waiting);
+      samples.push(performance.now() - sentAt);
+      await sending;
+      since = String(body.next_batch);
+    }
+    samples.sort((a, b) => a - b);
+    return {
+      messages: perSender * senders.length,
+      concurrent_senders: senders.length,
+      messages_per_s: round((perSender * senders.length) / seconds, 0),
+      sync_wake_ms: { p50: round(percentile(samples, 50)), p99: round(percentile(samples, 99)), samples: samples.length },
+    };
+  } finally {
+    await node.stop();
+  }
+}

@@ -1,0 +1,16 @@
+import type { Db } from '../db/index.js';
+import type { Logger } from '../logger.js';
+import type { RoomserverAPI } from '../roomserver/api.js';
+import type { UserAPI } from '../userapi/api.js';
+import type { TransactionCache } from './transactions.js';
+
+/** What the client API's routes need: the components they call, by interface. */
+export interface ClientApiDeps {
+  serverName: string;
+  roomserver: RoomserverAPI;
+  users: UserAPI;
+  txns: TransactionCache;
+  logger: Logger;
+}
+
+export type { Db };

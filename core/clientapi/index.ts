@@ -1,0 +1,23 @@
+import type { Endpoint } from '../http/index.js';
+import type { ClientApiDeps } from './deps.js';
+import { directoryEndpoints } from './routes/directory.js';
+import { roomEndpoints } from './routes/rooms.js';
+import { sendEndpoints } from './routes/send.js';
+import { serverEndpoints } from './routes/server.js';
+import { stateEndpoints } from './routes/state.js';
+import { versionsEndpoint } from './versions.js';
+
+export type { ClientApiDeps } from './deps.js';
+export { TransactionCache } from './transactions.js';
+
+/** Every client-server endpoint the client API itself serves. */
+export function clientApiEndpoints(deps: ClientApiDeps, opts: { baseUrl: () => string | undefined }): Endpoint<any, any, any, any>[] {
+  return [
+    versionsEndpoint,
+    ...serverEndpoints(opts),
+    ...roomEndpoints(deps),
+    ...sendEndpoints(deps),
+    ...stateEndpoints(deps),
+    ...directoryEndpoints(deps),
+  ];
+}

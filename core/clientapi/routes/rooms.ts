@@ -1,0 +1,221 @@
+import { z } from 'zod';
+import { DEFAULT_ROOM_VERSION, getRoomVersion } from '../../events/index.js';
+import type { JsonObject } from '../../events/types.js';
+import { MatrixError, endpoint, forbidden, invalidParam, type Endpoint } from '../../http/index.js';
+import { userPowerLevel, actionPowerLevel } from '../../roomserver/auth/index.js';
+import type { AuthState } from '../../roomserver/auth/index.js';
+import { requireRoom, resolveRoom } from '../access.js';
+import type { ClientApiDeps } from '../deps.js';
+import { jsonObject, roomIdOrAliasSchema, roomIdSchema, userIdSchema } from '../schemas.js';
+
+const createRoomBody = z.object({
+  visibility: z.enum(['public', 'private']).optional(),
+  room_alias_name: z.string().min(1).max(200).optional(),
+  name: z.string().optional(),
+  topic: z.string().optional(),
+  invite: z.array(userIdSchema).max(100).optional(),
+  invite_3pid: z.array(jsonObject).max(0, 'third-party invites are not supported').optional(),
+  room_version: z.string().optional(),
+  creation_content: jsonObject.optional(),
+  initial_state: z.array(z.object({ type: z.string().min(1), state_key: z.string().optional(), content: jsonObject })).max(100).optional(),
+  preset: z.enum(['private_chat', 'public_chat', 'trusted_private_chat']).optional(),
+  is_direct: z.boolean().optional(),
+  power_level_content_override: jsonObject.optional(),
+});
+
+const reasonBody = z.object({ reason: z.string().optional() });
+const targetBody = z.object({ user_id: userIdSchema, reason: z.string().optional() });
+
+function stateOf(deps: ClientApiDeps, roomId: string): AuthState {
+  return { get: (t, k) => deps.roomserver.currentStateEvent(roomId, t, k) };
+}
+
+/** The join/leave/... member event content: reason, and the user's profile on joins. */
+function memberContent(deps: ClientApiDeps, userId: string, membership: string, reason?: string): JsonObject {
+  const content: JsonObject = { membership };
+  if (reason) content.reason = reason;
+  if (membership === 'join' || membership === 'knock') {
+    const p = deps.users.profile(userId);
+    if (p?.displayname !== undefined) content.displayname = p.displayname;
+    if (p?.avatar_url !== undefined) content.avatar_url = p.avatar_url;
+  }
+  return content;
+}
+
+async function join(deps: ClientApiDeps, userId: string, roomIdOrAlias: string, reason?: string): Promise<{ room_id: string }> {
+  const roomId = resolveRoom(deps, roomIdOrAlias);
+  if (!deps.roomserver.roomInfo(roomId)) {
+    throw new MatrixError(404, 'M_NOT_FOUND', `Room ${roomId} is not known here; joining over federation is not available yet`);
+  }
+  const rs = deps.roomserver;
+  if (rs.membership(roomId, userId)?.membership === 'join') return { room_id: roomId };
+  const content = memberContent(deps, userId, 'join', reason);
+  // Restricted rooms (v8+): a local member who may invite vouches for the join.
+  const joinRule = rs.currentStateEvent(roomId, 'm.room.join_rules', '')?.content.join_rule;
+  if ((joinRule === 'restricted' || joinRule === 'knock_restricted') && rs.membership(roomId, userId)?.membership !== 'invite') {
+    const state = stateOf(deps, roomId);
+    const inviteLevel = actionPowerLevel('invite', state);
+    const via = rs.joinedMembers(roomId).find((u) => u.endsWith(`:${deps.serverName}`) && userPowerLevel(u, state) >= inviteLevel);
+    if (via) content.join_authorised_via_users_server = via;
+  }
+  await rs.sendEvent({ roomId, sender: userId, type: 'm.room.member', stateKey: userId, content });
+  return { room_id: roomId };
+}
+
+async function setMembership(deps: ClientApiDeps, sender: string, roomId: string, target: string, membership: string, reason?: string) {
+  requireRoom(deps.roomserver, roomId);
+  await deps.roomserver.sendEvent({ roomId, sender, type: 'm.room.member', stateKey: target, content: memberContent(deps, target, membership, reason) });
+  return {};
+}
+
+export function roomEndpoints(deps: ClientApiDeps): Endpoint<any, any, any, any>[] {
+  const rs = deps.roomserver;
+  return [
+    endpoint({
+      method: 'POST',
+      path: '/_matrix/client/v3/createRoom',
+      auth: 'user',
+      rateLimited: true,
+      body: createRoomBody,
+      handler: async ({ body, requester }) => {
+        const creator = requester!.userId;
+        const version = body.room_version ?? DEFAULT_ROOM_VERSION;
+        if (!getRoomVersion(version)) throw new MatrixError(400, 'M_UNSUPPORTED_ROOM_VERSION', `Unsupported room version ${version}`);
+        let alias: string | undefined;
+        if (body.room_alias_name !== undefined) {
+          if (/[:\s#]/.test(body.room_alias_name)) throw invalidParam('room_alias_name may not contain ":", "#" or white space');
+          alias = `#${body.room_alias_name}:${deps.serverName}`;
+          if (rs.resolveAlias(alias)) throw new MatrixError(400, 'M_ROOM_IN_USE', `Room alias ${alias} already exists`);
+        }
+        const profile = deps.users.profile(creator);
+        const { roomId } = await rs.createRoom({
+          creator,
+          roomVersion: version,
+          preset: body.preset ?? (body.visibility === 'public' ? 'public_chat' : 'private_chat'),
+          name: body.name,
+          topic: body.topic,
+          canonicalAlias: alias,
+          invite: body.invite,
+          isDirect: body.is_direct,
+          initialState: body.initial_state as Array<{ type: string; state_key?: string; content: JsonObject }> | undefined,
+          powerLevelContentOverride: body.power_level_content_override as JsonObject | undefined,
+          creationContent: body.creation_content as JsonObject | undefined,
+          creatorProfile: profile,
+        });
+        if (alias && !rs.setAlias(alias, roomId, creator)) throw new MatrixError(400, 'M_ROOM_IN_USE', `Room alias ${alias} already exists`);
+        if (body.visibility === 'public') rs.setPublished(roomId, true);
+        return { room_id: roomId };
+      },
+    }),
+    endpoint({
+      method: 'POST',
+      path: '/_matrix/client/v3/join/:roomIdOrAlias',
+      auth: 'user',
+      rateLimited: true,
+      params: z.object({ roomIdOrAlias: roomIdOrAliasSchema }),
+      body: reasonBody,
+      handler: ({ params, body, requester }) => join(deps, requester!.userId, params.roomIdOrAlias, body.reason),
+    }),
+    endpoint({
+      method: 'POST',
+      path: '/_matrix/client/v3/rooms/:roomId/join',
+      auth: 'user',
+      rateLimited: true,
+      params: z.object({ roomId: roomIdSchema }),
+      body: reasonBody,
+      handler: ({ params, body, requester }) => join(deps, requester!.userId, params.roomId, body.reason),
+    }),
+    endpoint({
+      method: 'POST',
+      path: '/_matrix/client/v3/knock/:roomIdOrAlias',
+      auth: 'user',
+      rateLimited: true,
+      params: z.object({ roomIdOrAlias: roomIdOrAliasSchema }),
+      body: reasonBody,
+      handler: async ({ params, body, requester }) => {
+        const roomId = resolveRoom(deps, params.roomIdOrAlias);
+        await setMembership(deps, requester!.userId, roomId, requester!.userId, 'knock', body.reason);
+        return { room_id: roomId };
+      },
+    }),
+    endpoint({
+      method: 'POST',
+      path: '/_matrix/client/v3/rooms/:roomId/invite',
+      auth: 'user',
+      rateLimited: true,
+      params: z.object({ roomId: roomIdSchema }),
+      body: targetBody,
+      handler: async ({ params, body, requester }) => {
+        requireRoom(rs, params.roomId);
+        const current = rs.membership(params.roomId, body.user_id)?.membership;
+        if (current === 'join') throw forbidden(`${body.user_id} is already in the room`);
+        if (current === 'ban') throw forbidden(`${body.user_id} is banned from the room`);
+        if (current === 'invite') return {};
+        return setMembership(deps, requester!.userId, params.roomId, body.user_id, 'invite', body.reason);
+      },
+    }),
+    endpoint({
+      method: 'POST',
+      path: '/_matrix/client/v3/rooms/:roomId/leave',
+      auth: 'user',
+      params: z.object({ roomId: roomIdSchema }),
+      body: reasonBody,
+      handler: async ({ params, body, requester }) => {
+        requireRoom(rs, params.roomId);
+        const current = rs.membership(params.roomId, requester!.userId)?.membership;
+        if (current === undefined) throw forbidden(`${requester!.userId} is not in room ${params.roomId}`);
+        if (current === 'leave' || current === 'ban') return {};
+        return setMembership(deps, requester!.userId, params.roomId, requester!.userId, 'leave', body.reason);
+      },
+    }),
+    endpoint({
+      method: 'POST',
+      path: '/_matrix/client/v3/rooms/:roomId/forget',
+      auth: 'user',
+      params: z.object({ roomId: roomIdSchema }),
+      handler: ({ params, requester }) => {
+        const m = rs.membership(params.roomId, requester!.userId)?.membership;
+        if (m === 'join' || m === 'invite' || m === 'knock') throw new MatrixError(400, 'M_UNKNOWN', 'Leave the room before forgetting it');
+        if (m === undefined) throw notFoundRoom(params.roomId);
+        return {};
+      },
+    }),
+    endpoint({
+      method: 'POST',
+      path: '/_matrix/client/v3/rooms/:roomId/kick',
+      auth: 'user',
+      params: z.object({ roomId: roomIdSchema }),
+      body: targetBody,
+      handler: async ({ params, body, requester }) => {
+        requireRoom(rs, params.roomId);
+        const current = rs.membership(params.roomId, body.user_id)?.membership;
+        if (current !== 'join' && current !== 'invite' && current !== 'knock') throw forbidden(`${body.user_id} is not in the room`);
+        return setMembership(deps, requester!.userId, params.roomId, body.user_id, 'leave', body.reason);
+      },
+    }),
+    endpoint({
+      method: 'POST',
+      path: '/_matrix/client/v3/rooms/:roomId/ban',
+      auth: 'user',
+      params: z.object({ roomId: roomIdSchema }),
+      body: targetBody,
+      handler: ({ params, body, requester }) => setMembership(deps, requester!.userId, params.roomId, body.user_id, 'ban', body.reason),
+    }),
+    endpoint({
+      method: 'POST',
+      path: '/_matrix/client/v3/rooms/:roomId/unban',
+      auth: 'user',
+      params: z.object({ roomId: roomIdSchema }),
+      body: targetBody,
+      handler: async ({ params, body, requester }) => {
+        requireRoom(rs, params.roomId);
+        if (rs.membership(params.roomId, body.user_id)?.membership !== 'ban') throw new MatrixError(400, 'M_BAD_STATE', `${body.user_id} is not banned`);
+        return setMembership(deps, requester!.userId, params.roomId, body.user_id, 'leave', body.reason);
+      },
+    }),
+  ];
+}
+
+function notFoundRoom(roomId: string): MatrixError {
+  return new MatrixError(404, 'M_NOT_FOUND', `Unknown room ${roomId}`);
+}

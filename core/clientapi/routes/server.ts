@@ -1,0 +1,32 @@
+import { endpoint, type Endpoint } from '../../http/index.js';
+import { roomVersionCapabilities } from '../../events/index.js';
+
+/** Discovery: capabilities and .well-known. */
+export function serverEndpoints(opts: { baseUrl: () => string | undefined }): Endpoint<any, any, any, any>[] {
+  return [
+    endpoint({
+      method: 'GET',
+      path: '/_matrix/client/v3/capabilities',
+      auth: 'user',
+      handler: () => ({
+        capabilities: {
+          'm.room_versions': roomVersionCapabilities(),
+          'm.change_password': { enabled: true },
+          'm.set_displayname': { enabled: true },
+          'm.set_avatar_url': { enabled: true },
+          'm.3pid_changes': { enabled: false },
+          'm.get_login_token': { enabled: false },
+        },
+      }),
+    }),
+    endpoint({
+      method: 'GET',
+      path: '/.well-known/matrix/client',
+      auth: 'none',
+      handler: () => {
+        const base = opts.baseUrl();
+        return base ? { 'm.homeserver': { base_url: base } } : {};
+      },
+    }),
+  ];
+}

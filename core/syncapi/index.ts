@@ -1,0 +1,437 @@
+import type { Db } from '../db/index.js';
+import type { JsonObject, JsonValue } from '../events/types.js';
+import type { Requester } from '../http/endpoint.js';
+import { forbidden, notFound } from '../http/errors.js';
+import { createOffsetStore, type Consumer, type Log, type LogMessage, type OffsetStore } from '../log/index.js';
+import type { Logger } from '../logger.js';
+import { ROOM_OUTPUT_TOPIC, type RoomOutput, type RoomserverQueryAPI } from '../roomserver/api.js';
+import { ACCOUNT_DATA_TOPIC, type AccountDataOutput, type UserAPI } from '../userapi/api.js';
+import type { SyncAPI } from './api.js';
+import { SyncIngest } from './consumers.js';
+import { eventAllowed, roomAllowed, type Filter, type RoomEventFilter } from './filter.js';
+import { Notifier } from './notifier.js';
+import { keyOf, SYNCAPI_MIGRATIONS, SyncStorage, type EventRow, type MembershipRow, type StateMap } from './storage.js';
+import { formatToken, type StreamToken } from './token.js';
+
+export { syncEndpoints } from './routes.js';
+export { formatToken, parseToken, type StreamToken } from './token.js';
+
+export interface SyncApiDeps {
+  db: Db;
+  log: Log;
+  logger: Logger;
+  serverName: string;
+  roomserver: RoomserverQueryAPI;
+  users: UserAPI;
+}
+
+export interface SyncRequest {
+  since?: StreamToken;
+  timeoutMs: number;
+  filter: Filter;
+  fullState: boolean;
+}
+
+export interface Page {
+  chunk: JsonObject[];
+  /** Position to continue from; undefined when there is nothing more. */
+  next: number | undefined;
+}
+
+const DEFAULT_TIMELINE_LIMIT = 10;
+const SCAN_BATCH = 200;
+
+/** What a user may see of one room, per "History visibility" (state at each event). */
+class Visibility {
+  private readonly hv: Array<{ pos: number; value: string }>;
+  private readonly members: MembershipRow[];
+
+  constructor(store: SyncStorage, roomId: string, private readonly userId: string) {
+    this.hv = store.stateKeyHistory(roomId, 'm.room.history_visibility', '').map((h) => {
+      let value = 'shared';
+      const row = h.event_id !== null ? store.event(h.event_id) : undefined;
+      if (row) {
+        const c = (JSON.parse(row.json) as JsonObject).content as JsonObject | undefined;
+        if (c && typeof c.history_visibility === 'string' && ['world_readable', 'shared', 'invited', 'joined'].includes(c.history_visibility)) value = c.history_visibility;
+      }
+      return { pos: h.pos, value };
+    });
+    this.members = store.membershipHistory(roomId, userId);
+  }
+
+  private hvAt(pos: number): string {
+    let v = 'shared';
+    for (const h of this.hv) if (h.pos <= pos) v = h.value;
+    return v;
+  }
+
+  private membershipAt(pos: number): string {
+    let v = 'leave';
+    for (const m of this.members) if (m.pos <= pos) v = m.membership;
+    return v;
+  }
+
+  private allowedWith(statePos: number, eventPos: number): boolean {
+    const hv = this.hvAt(statePos);
+    const m = this.membershipAt(statePos);
+    if (hv === 'world_readable' || m === 'join') return true;
+    if (hv === 'shared' && this.members.some((r) => r.membership === 'join' && r.pos >= eventPos)) return true;
+    return hv === 'invited' && m === 'invite';
+  }
+
+  canSee(row: EventRow): boolean {
+    if (this.allowedWith(row.pos - 1, row.pos)) return true;
+    const own = row.type === 'm.room.member' && row.state_key === this.userId;
+    return (own || row.type === 'm.room.history_visibility') && this.allowedWith(row.pos, row.pos);
+  }
+
+  everMember(): boolean {
+    return this.members.some((m) => m.membership === 'join' || m.membership === 'invite' || m.membership === 'knock');
+  }
+
+  worldReadableNow(): boolean {
+    return this.hvAt(Number.MAX_SAFE_INTEGER) === 'world_readable';
+  }
+}
+
+/**
+ * The sync API: denormalised tables fed from `room.output` and `account-data`, a notifier
+ * waking long-polling requests, and the read side of /sync, /messages, /context, /relations.
+ */
+export class SyncApi implements SyncAPI {
+  readonly store: SyncStorage;
+  readonly notifier = new Notifier();
+  private readonly offsets: OffsetStore;
+  private readonly ingest: SyncIngest;
+  private readonly consumers: Consumer[] = [];
+  private accountDataConsumer: Consumer | undefined;
+
+  constructor(private readonly deps: SyncApiDeps) {
+    deps.db.migrate('syncapi', SYNCAPI_MIGRATIONS);
+    this.store = new SyncStorage(deps.db.raw);
+    this.offsets = createOffsetStore(deps.db.raw, 'sy_offsets');
+    this.ingest = new SyncIngest(this.store, deps.roomserver, deps.logger);
+    this.consumers.push(
+      deps.log.consume<RoomOutput>(ROOM_OUTPUT_TOPIC, {
+        name: 'syncapi',
+        fromOffset: this.offsets.get('syncapi.room'),
+        handle: (msgs) => this.commit('syncapi.room', msgs, (fresh, wake) => this.ingest.applyRoomOutputs(fresh, wake)),
+      }),
+    );
+    this.startAccountDataConsumer();
+  }
+
+  /** The user API declares `account-data`; until it has, this retries on each use. */
+  private startAccountDataConsumer(): void {
+    if (this.accountDataConsumer) return;
+    try {
+      this.accountDataConsumer = this.deps.log.consume<AccountDataOutput>(ACCOUNT_DATA_TOPIC, {
+        name: 'syncapi',
+        fromOffset: this.offsets.get('syncapi.accountdata'),
+        handle: (msgs) => this.commit('syncapi.accountdata', msgs, (fresh, wake) => this.ingest.applyAccountData(fresh, wake)),
+      });
+      this.consumers.push(this.accountDataConsumer);
+    } catch (e) {
+      if (!/unknown log topic/.test((e as Error).message)) throw e;
+    }
+  }
+
+  private commit<T>(name: string, msgs: LogMessage<T>[], apply: (fresh: LogMessage<T>[], wake: Set<string>) => void): void {
+    const wake = new Set<string>();
+    this.offsets.commit(name, msgs, (fresh) => apply(fresh, wake));
+    this.notifier.wake(wake);
+  }
+
+  /** The user API, for filters uploaded by clients. */
+  get users(): UserAPI {
+    return this.deps.users;
+  }
+
+  async caughtUp(): Promise<void> {
+    this.startAccountDataConsumer();
+    await Promise.all(this.consumers.map((c) => c.drained()));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.consumers.splice(0).map((c) => c.close()));
+  }
+
+  currentToken(): StreamToken {
+    return { pdu: this.store.maxPos(), accountData: this.store.maxAccountDataPos() };
+  }
+
+  /** Serves an event to a reader: age, and the transaction id for the sending device only. */
+  render(row: EventRow, requester: Requester | undefined, now = Date.now()): JsonObject {
+    const ev = JSON.parse(row.json) as JsonObject;
+    const unsigned = { ...((ev.unsigned as JsonObject | undefined) ?? {}) };
+    if (typeof ev.origin_server_ts === 'number') unsigned.age = Math.max(0, now - ev.origin_server_ts);
+    if (requester && row.txn_id !== null && row.sender === requester.userId && row.txn_device === requester.deviceId) unsigned.transaction_id = row.txn_id;
+    ev.unsigned = unsigned;
+    return ev;
+  }
+
+  private stateEvents(state: StateMap, keep: (row: EventRow) => boolean, requester: Requester): JsonObject[] {
+    const out: JsonObject[] = [];
+    for (const id of state.values()) {
+      const row = this.store.event(id);
+      if (row && keep(row)) out.push(this.render(row, requester));
+    }
+    return out;
+  }
+
+  /** The state filter, with lazy loading keeping only members who sent timeline events. */
+  private stateKeep(f: RoomEventFilter | undefined, requester: Requester, senders: Set<string>): (row: EventRow) => boolean {
+    return (row) => {
+      if (!eventAllowed(f, row)) return false;
+      if (f?.lazy_load_members && row.type === 'm.room.member') return row.state_key === requester.userId || senders.has(row.state_key ?? '');
+      return true;
+    };
+  }
+
+  /** Scans a room backwards from `upTo` (inclusive) down to `after` (exclusive), keeping
+   * events that pass the filter and visibility, until `want` are found. */
+  scanBack(roomId: string, upTo: number, after: number, want: number, keep: (row: EventRow) => boolean): { rows: EventRow[]; exhausted: boolean } {
+    const rows: EventRow[] = [];
+    let cursor = upTo;
+    for (;;) {
+      const batch = this.store.eventsDesc(roomId, cursor, after, SCAN_BATCH);
+      for (const r of batch) {
+        if (!keep(r)) continue;
+        if (rows.length === want) return { rows, exhausted: false };
+        rows.push(r);
+      }
+      if (batch.length < SCAN_BATCH) return { rows, exhausted: true };
+      cursor = batch[batch.length - 1]!.pos - 1;
+    }
+  }
+
+  scanForward(roomId: string, after: number, upTo: number, want: number, keep: (row: EventRow) => boolean): { rows: EventRow[]; exhausted: boolean } {
+    const rows: EventRow[] = [];
+    let cursor = after;
+    for (;;) {
+      const batch = this.store.eventsAsc(roomId, cursor, upTo, SCAN_BATCH);
+      for (const r of batch) {
+        if (!keep(r)) continue;
+        if (rows.length === want) return { rows, exhausted: false };
+        rows.push(r);
+      }
+      if (batch.length < SCAN_BATCH) return { rows, exhausted: true };
+      cursor = batch[batch.length - 1]!.pos;
+    }
+  }
+
+  /** /sync: computes at once, or waits for the notifier until something arrives. */
+  async sync(requester: Requester, req: SyncRequest, signal?: AbortSignal): Promise<JsonObject> {
+    this.startAccountDataConsumer();
+    const deadline = Date.now() + req.timeoutMs;
+    for (;;) {
+      const { body, empty } = this.compute(requester, req);
+      const left = deadline - Date.now();
+      if (!empty || req.since === undefined || left <= 0 || signal?.aborted) return body;
+      // compute() and wait() run in one tick, so no wake-up can fall between them.
+      const woken = await this.notifier.wait(requester.userId, left, signal);
+      if (!woken) return this.compute(requester, req).body;
+    }
+  }
+
+  private compute(requester: Requester, req: SyncRequest): { body: JsonObject; empty: boolean } {
+    const userId = requester.userId;
+    const now = this.currentToken();
+    const since = req.since;
+    const S = since?.pdu ?? 0;
+    const N = now.pdu;
+    const f = req.filter;
+    const includeLeave = f.room?.include_leave === true;
+    const history = this.store.membershipsOf(userId, N);
+    const atSince = new Map<string, MembershipRow>();
+    const latest = new Map<string, MembershipRow>();
+    for (const m of history) {
+      if (since && m.pos <= S) atSince.set(m.room_id, m);
+      latest.set(m.room_id, m);
+    }
+    const adFrom = since?.accountData ?? 0;
+    const accountRows = this.store.accountDataBetween(userId, adFrom, now.accountData);
+    const accountEvents = (roomId: string, filter: RoomEventFilter | undefined): JsonObject[] => {
+      const out: JsonObject[] = [];
+      for (const r of accountRows) {
+        if (r.room_id !== roomId || !eventAllowed(filter, { type: r.type, sender: userId })) continue;
+        const content = this.deps.users.accountData(userId, roomId === '' ? undefined : roomId, r.type);
+        if (content) out.push({ type: r.type, content });
+      }
+      return out;
+    };
+
+    const join: Record<string, JsonValue> = {};
+    const invite: Record<string, JsonValue> = {};
+    const leave: Record<string, JsonValue> = {};
+    const knock: Record<string, JsonValue> = {};
+    for (const [roomId, m] of latest) {
+      if (!roomAllowed(f, roomId)) continue;
+      const changed = !since || m.pos > S;
+      if (m.membership === 'join') {
+        const wasJoined = atSince.get(roomId)?.membership === 'join';
+        const room = this.roomSection(requester, roomId, S, N, !since || req.fullState || !wasJoined, f, !since || !wasJoined);
+        const ad = accountEvents(roomId, f.room?.account_data);
+        const hasNews = room.timelineCount > 0 || room.stateCount > 0 || ad.length > 0 || !since || req.fullState || !wasJoined;
+        if (hasNews) join[roomId] = { ...room.body, account_data: { events: ad }, ephemeral: { events: [] }, summary: this.summary(roomId, userId), unread_notifications: { notification_count: 0, highlight_count: 0 } };
+      } else if (m.membership === 'invite' || m.membership === 'knock') {
+        if (!changed && !req.fullState) continue;
+        const row = this.store.event(m.event_id);
+        const stripped: JsonValue[] = this.deps.roomserver.strippedState(roomId);
+        if (row) {
+          const ev = JSON.parse(row.json) as JsonObject;
+          stripped.push({ type: row.type, state_key: row.state_key ?? '', sender: row.sender, content: ev.content ?? {} });
+        }
+        if (m.membership === 'invite') invite[roomId] = { invite_state: { events: stripped } };
+        else knock[roomId] = { knock_state: { events: stripped } };
+      } else if (m.membership === 'leave' || m.membership === 'ban') {
+        if (since ? !changed && !(req.fullState && includeLeave) : !includeLeave) continue;
+        const wasJoined = atSince.get(roomId)?.membership === 'join';
+        const room = this.roomSection(requester, roomId, S, m.pos, !since || req.fullState || !wasJoined, f, !since || !wasJoined);
+        leave[roomId] = { ...room.body, account_data: { events: accountEvents(roomId, f.room?.account_data) } };
+      }
+    }
+    const global = accountEvents('', f.account_data);
+    const empty = Object.keys(join).length + Object.keys(invite).length + Object.keys(leave).length + Object.keys(knock).length + global.length === 0;
+    const body: JsonObject = {
+      next_batch: formatToken(now),
+      rooms: { join, invite, leave, knock },
+      account_data: { events: global },
+      presence: { events: [] },
+      to_device: { events: [] },
+      device_lists: { changed: [], left: [] },
+      device_one_time_keys_count: {},
+    };
+    return { body, empty };
+  }
+
+  /** Timeline (since, upTo] and state for one room (joined or left at upTo). */
+  private roomSection(requester: Requester, roomId: string, since: number, upTo: number, full: boolean, f: Filter, fromStart: boolean) {
+    const vis = new Visibility(this.store, roomId, requester.userId);
+    const tf = f.room?.timeline;
+    const limit = tf?.limit ?? DEFAULT_TIMELINE_LIMIT;
+    const lower = fromStart ? 0 : since;
+    const { rows, exhausted } = this.scanBack(roomId, upTo, lower, limit, (r) => eventAllowed(tf, r) && vis.canSee(r));
+    rows.reverse();
+    const limited = !exhausted;
+    const start = rows.length > 0 ? rows[0]!.pos - 1 : upTo;
+    const senders = new Set(rows.map((r) => r.sender));
+    const keep = this.stateKeep(f.room?.state, requester, senders);
+    const atStart = this.store.stateAt(roomId, start);
+    let state: StateMap;
+    if (full) state = atStart;
+    else {
+      const before = this.store.stateAt(roomId, since);
+      state = new Map([...atStart].filter(([k, id]) => before.get(k) !== id));
+      // Lazy loading: the members of timeline senders, even when unchanged.
+      if (f.room?.state?.lazy_load_members) for (const s of senders) {
+        const id = atStart.get(keyOf('m.room.member', s));
+        if (id) state.set(keyOf('m.room.member', s), id);
+      }
+    }
+    const stateEvents = this.stateEvents(state, keep, requester);
+    const prev = { ...this.currentToken(), pdu: start };
+    return {
+      timelineCount: rows.length,
+      stateCount: stateEvents.length,
+      body: {
+        state: { events: stateEvents },
+        timeline: { events: rows.map((r) => this.render(r, requester)), limited, prev_batch: formatToken(prev) },
+      } as JsonObject,
+    };
+  }
+
+  private summary(roomId: string, userId: string): JsonObject {
+    const joined = this.store.membersWith(roomId, 'join');
+    const invited = this.store.membersWith(roomId, 'invite');
+    const heroes = [...joined, ...invited].filter((u) => u !== userId).sort().slice(0, 5);
+    return { 'm.heroes': heroes, 'm.joined_member_count': joined.length, 'm.invited_member_count': invited.length };
+  }
+
+  /** Visibility of a room for a user; 403 if they were never in it (and it is not world readable). */
+  visibility(roomId: string, userId: string): Visibility {
+    const vis = new Visibility(this.store, roomId, userId);
+    if (!vis.everMember() && !vis.worldReadableNow()) throw forbidden('You are not allowed to view this room');
+    return vis;
+  }
+
+  /** GET /messages. Positions: a token at P sits between the events at P and P+1. */
+  messages(requester: Requester, roomId: string, q: { dir: 'b' | 'f'; from?: number; to?: number; limit: number; filter: RoomEventFilter }): JsonObject {
+    const vis = this.visibility(roomId, requester.userId);
+    const now = this.currentToken();
+    const from = q.from ?? (q.dir === 'b' ? now.pdu : 0);
+    const keep = (r: EventRow) => eventAllowed(q.filter, r) && vis.canSee(r);
+    const { rows, exhausted } =
+      q.dir === 'b'
+        ? this.scanBack(roomId, from, q.to ?? 0, q.limit, keep)
+        : this.scanForward(roomId, from, Math.min(q.to ?? now.pdu, now.pdu), q.limit, keep);
+    const out: JsonObject = { start: formatToken({ ...now, pdu: from }), chunk: rows.map((r) => this.render(r, requester)) };
+    if (!exhausted && rows.length > 0) out.end = formatToken({ ...now, pdu: q.dir === 'b' ? rows[rows.length - 1]!.pos - 1 : rows[rows.length - 1]!.pos });
+    if (q.filter.lazy_load_members && rows.length > 0) {
+      const senders = new Set(rows.map((r) => r.sender));
+      const at = this.store.stateAt(roomId, Math.max(...rows.map((r) => r.pos)));
+      const ids = [...senders].map((s) => at.get(keyOf('m.room.member', s))).filter((x): x is string => x !== undefined);
+      out.state = ids.map((id) => this.store.event(id)).filter((r): r is EventRow => r !== undefined).map((r) => this.render(r, requester));
+    } else out.state = [];
+    return out;
+  }
+
+  /** GET /context/{eventId}. */
+  context(requester: Requester, roomId: string, eventId: string, limit: number, filter: RoomEventFilter): JsonObject {
+    const vis = this.visibility(roomId, requester.userId);
+    const ev = this.store.event(eventId);
+    if (!ev || ev.room_id !== roomId || !vis.canSee(ev)) throw notFound('Event not found');
+    const now = this.currentToken();
+    const keep = (r: EventRow) => eventAllowed(filter, r) && vis.canSee(r);
+    const beforeN = Math.floor(limit / 2);
+    const before = this.scanBack(roomId, ev.pos - 1, 0, beforeN, keep).rows;
+    const after = this.scanForward(roomId, ev.pos, now.pdu, limit - beforeN, keep).rows;
+    const startPos = before.length > 0 ? before[before.length - 1]!.pos - 1 : ev.pos - 1;
+    const endPos = after.length > 0 ? after[after.length - 1]!.pos : ev.pos;
+    const all = [...before, ev, ...after];
+    const senders = new Set(all.map((r) => r.sender));
+    const state = this.stateEvents(this.store.stateAt(roomId, endPos), this.stateKeep(filter, requester, senders), requester);
+    return {
+      event: this.render(ev, requester),
+      events_before: before.map((r) => this.render(r, requester)),
+      events_after: after.map((r) => this.render(r, requester)),
+      start: formatToken({ ...now, pdu: startPos }),
+      end: formatToken({ ...now, pdu: endPos }),
+      state,
+    };
+  }
+
+  /** GET /relations/{eventId}[/{relType}[/{eventType}]]. */
+  relations(
+    requester: Requester,
+    roomId: string,
+    eventId: string,
+    q: { relType?: string; eventType?: string; dir: 'b' | 'f'; from?: number; to?: number; limit: number },
+  ): JsonObject {
+    const vis = this.visibility(roomId, requester.userId);
+    const parent = this.store.event(eventId);
+    if (!parent || parent.room_id !== roomId || !vis.canSee(parent)) throw notFound('Event not found');
+    const now = this.currentToken();
+    const rows: EventRow[] = [];
+    let cursor = q.from ?? (q.dir === 'b' ? now.pdu : 0);
+    const bound = q.dir === 'b' ? (q.to ?? 0) : Math.min(q.to ?? now.pdu, now.pdu);
+    let more = false;
+    for (;;) {
+      const batch = this.store.relations(roomId, eventId, q.relType, q.eventType, q.dir, cursor, bound, SCAN_BATCH);
+      for (const r of batch) {
+        if (!vis.canSee(r)) continue;
+        if (rows.length === q.limit) {
+          more = true;
+          break;
+        }
+        rows.push(r);
+      }
+      if (more || batch.length < SCAN_BATCH) break;
+      cursor = q.dir === 'b' ? batch[batch.length - 1]!.pos - 1 : batch[batch.length - 1]!.pos;
+    }
+    const out: JsonObject = { chunk: rows.map((r) => this.render(r, requester)) };
+    if (more) out.next_batch = formatToken({ ...now, pdu: q.dir === 'b' ? rows[rows.length - 1]!.pos - 1 : rows[rows.length - 1]!.pos });
+    if (q.from !== undefined) out.prev_batch = formatToken({ ...now, pdu: q.from });
+    return out;
+  }
+}

@@ -1,0 +1,24 @@
+import { invalidParam } from '../http/errors.js';
+
+/** One position per stream. New streams are appended at the end of the token, so older
+ * tokens (with fewer parts) still parse, the missing streams reading as 0. */
+export interface StreamToken {
+  pdu: number;
+  accountData: number;
+}
+
+const STREAMS = ['pdu', 'accountData'] as const;
+
+/** `s{pdu}_{accountData}` */
+export function formatToken(t: StreamToken): string {
+  return 's' + STREAMS.map((k) => String(t[k])).join('_');
+}
+
+/** Parses a token; a malformed one is 400 M_INVALID_PARAM. */
+export function parseToken(s: string, param = 'since'): StreamToken {
+  const m = /^s(\d{1,15}(?:_\d{1,15})*)$/.exec(s);
+  if (!m) throw invalidParam(`Malformed ${param} token`);
+  const parts = m[1]!.split('_').map(Number);
+  if (parts.length > 16 || parts.some((n) => !Number.isSafeInteger(n))) throw invalidParam(`Malformed ${param} token`);
+  return { pdu: parts[0] ?? 0, accountData: parts[1] ?? 0 };
+}

@@ -1,0 +1,21 @@
+import { defaultConfig, type AxonConfig } from '../config.js';
+import { createNode, type AxonNode } from '../node.js';
+import { tmpDir } from './fixtures.js';
+
+/** A real node on 127.0.0.1, port 0, in a temp data folder, with rate limits off. */
+export async function startTestNode(overrides: Partial<AxonConfig> = {}): Promise<{ node: AxonNode; url: string }> {
+  const node = createNode(defaultConfig(tmpDir('axon-node-'), { http: { host: '127.0.0.1', port: 0 }, logLevel: 'silent', rateLimit: 0, ...overrides }));
+  const { url } = await node.start();
+  return { node, url };
+}
+
+/** Registers a user over HTTP with the UIA dummy stage, as a client does. */
+export async function registerUser(url: string, username: string, password = 'correct horse battery'): Promise<{ user_id: string; access_token: string; device_id: string }> {
+  const post = (body: unknown) =>
+    fetch(`${url}/_matrix/client/v3/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const first = await post({ username, password });
+  const { session } = (await first.json()) as { session: string };
+  const res = await post({ username, password, auth: { type: 'm.login.dummy', session } });
+  if (res.status !== 200) throw new Error(`register ${username}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { user_id: string; access_token: string; device_id: string };
+}

@@ -1,0 +1,35 @@
+/**
+ * The user API's interface: accounts, devices, access tokens, profiles, account data and
+ * filters. Other components import only this file.
+ */
+import type { JsonObject } from '../events/types.js';
+import type { Requester } from '../http/endpoint.js';
+
+export interface Profile {
+  displayname?: string;
+  avatar_url?: string;
+}
+
+/** An entry on the `account-data` topic (durable, replayed from the user API's table): the
+ * user's account data of `type` (in `roomId`, or global when absent) changed. */
+export interface AccountDataOutput {
+  userId: string;
+  roomId?: string;
+  type: string;
+}
+
+export const ACCOUNT_DATA_TOPIC = 'account-data';
+
+export interface UserAPI {
+  /** Resolves an access token (stored hashed); undefined if unknown, expired or logged out. */
+  authenticate(accessToken: string): Requester | undefined;
+  /** Whether a local account exists (deactivated ones included). */
+  accountExists(userId: string): boolean;
+  profile(userId: string): Profile | undefined;
+  /** Account data content (global when roomId is undefined). */
+  accountData(userId: string, roomId: string | undefined, type: string): JsonObject | undefined;
+  /** A filter the user uploaded (POST /user/{userId}/filter). */
+  filter(userId: string, filterId: string): JsonObject | undefined;
+  /** All devices of a local user. */
+  deviceIds(userId: string): string[];
+}
