@@ -13,6 +13,8 @@ export interface AxonConfig {
   logLevel: LogLevel;
   registration: RegistrationMode;
   registrationSharedSecret?: string;
+  /** When any is set, registration needs one of these (the m.login.registration_token stage). */
+  registrationTokens: string[];
   /** Largest JSON request body the client API accepts, in bytes. */
   maxBodyBytes: number;
   /** Requests per second per client on rate-limited endpoints (burst 5x); 0 turns it off. */
@@ -38,13 +40,16 @@ const OPTIONS = {
   'log-level': { type: 'string' },
   registration: { type: 'string' },
   'registration-shared-secret': { type: 'string' },
+  'registration-token': { type: 'string', multiple: true },
   'max-body-bytes': { type: 'string' },
   'rate-limit': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
 
-type Settings = Partial<Record<Exclude<keyof typeof OPTIONS, 'help' | 'version'>, string>>;
+type Settings = Partial<Record<Exclude<keyof typeof OPTIONS, 'help' | 'version' | 'registration-token'>, string>> & {
+  'registration-token'?: string[];
+};
 
 export const USAGE = `Usage: axon [options]
 
@@ -53,6 +58,7 @@ export const USAGE = `Usage: axon [options]
   --log-level LEVEL                   ${LOG_LEVELS.join('|')} (default warn)
   --registration MODE                 open|shared-secret|closed (default open)
   --registration-shared-secret S      secret for /_synapse/admin/v1/register
+  --registration-token T              registration needs this token (repeatable)
   --max-body-bytes N                  largest JSON request body (default 8388608)
   --rate-limit N                      requests/s per client when sending, creating rooms,
                                       registering or logging in (burst 5x; 0 = off; default 10)
@@ -89,8 +95,14 @@ function readConfigFile(dataDir: string): Settings {
   const out: Settings = {};
   for (const [k, v] of Object.entries(obj)) {
     if (!(k in OPTIONS) || k === 'help' || k === 'version' || k === 'data') throw new ConfigError(`${file}: unknown setting "${k}"`);
+    if (k === 'registration-token') {
+      const list = Array.isArray(v) ? v : [v];
+      if (!list.every((t) => typeof t === 'string')) throw new ConfigError(`${file}: "${k}" must be a string or a list of strings`);
+      out[k] = list as string[];
+      continue;
+    }
     if (typeof v !== 'string' && typeof v !== 'number') throw new ConfigError(`${file}: "${k}" must be a string`);
-    out[k as keyof Settings] = String(v);
+    (out as Record<string, string>)[k] = String(v);
   }
   return out;
 }
@@ -99,7 +111,7 @@ export type CliResult = { kind: 'run'; config: AxonConfig } | { kind: 'help' } |
 
 /** Parses CLI flags, merged over DATA/config.json. Throws ConfigError on any mistake. */
 export function parseCli(argv: string[]): CliResult {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
   } catch (e) {
@@ -109,7 +121,7 @@ export function parseCli(argv: string[]): CliResult {
   if (values.version) return { kind: 'version' };
   const dataDir = path.resolve((values.data as string | undefined) ?? defaultDataDir());
   const file = readConfigFile(dataDir);
-  const flags = Object.fromEntries(Object.entries(values).filter(([, v]) => typeof v === 'string')) as Settings;
+  const flags = Object.fromEntries(Object.entries(values).filter(([, v]) => typeof v === 'string' || Array.isArray(v))) as Settings;
   return { kind: 'run', config: buildConfig(dataDir, { ...file, ...flags }) };
 }
 
@@ -126,6 +138,9 @@ function buildConfig(dataDir: string, s: Settings): AxonConfig {
   }
   const maxBody = Number(s['max-body-bytes'] ?? 8 * 1024 * 1024);
   if (!Number.isInteger(maxBody) || maxBody < 1024) throw new ConfigError('--max-body-bytes must be an integer >= 1024');
+  if ((s['registration-token'] ?? []).some((t) => t.length === 0 || t.length > 64 || !/^[A-Za-z0-9._~-]+$/.test(t))) {
+    throw new ConfigError('--registration-token must be 1 to 64 characters of A-Z a-z 0-9 . _ ~ -');
+  }
   const rateLimit = Number(s['rate-limit'] ?? 10);
   if (!Number.isFinite(rateLimit) || rateLimit < 0) throw new ConfigError('--rate-limit must be a number >= 0');
   return {
@@ -135,6 +150,7 @@ function buildConfig(dataDir: string, s: Settings): AxonConfig {
     logLevel,
     registration,
     registrationSharedSecret: secret,
+    registrationTokens: s['registration-token'] ?? [],
     maxBodyBytes: maxBody,
   };
 }

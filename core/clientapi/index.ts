@@ -1,6 +1,7 @@
 import type { Endpoint } from '../http/index.js';
 import type { ClientApiDeps } from './deps.js';
 import { directoryEndpoints } from './routes/directory.js';
+import { readMarkerEndpoints } from './routes/readmarkers.js';
 import { roomEndpoints } from './routes/rooms.js';
 import { sendEndpoints } from './routes/send.js';
 import { serverEndpoints } from './routes/server.js';
@@ -19,5 +20,6 @@ export function clientApiEndpoints(deps: ClientApiDeps, opts: { baseUrl: () => s
     ...sendEndpoints(deps),
     ...stateEndpoints(deps),
     ...directoryEndpoints(deps),
+    ...readMarkerEndpoints(deps),
   ];
 }

@@ -79,6 +79,14 @@ describe('rate limits', () => {
     expect((await hit('/limited')).status).toBe(200);
   });
 
+  it('accepts a missing body where the endpoint says it is optional', async () => {
+    const app = new HttpApp({ logger: pino({ level: 'silent' }), maxBody: 1024 });
+    app.add(endpoint({ method: 'POST', path: '/opt', auth: 'none', optionalBody: true, body: z.object({ reason: z.string().optional() }), handler: ({ body }) => ({ got: body }) }));
+    const res = await app.fetch(new Request('http://x/opt', { method: 'POST' }));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ got: {} });
+  });
+
   it('is off when perSecond is 0', () => {
     const rl = new RateLimiter({ perSecond: 0, burst: 0 });
     for (let i = 0; i < 1000; i++) rl.take('k');
@@ -100,6 +108,7 @@ describe('HttpApp', () => {
     ['no token', 'PUT', '/_matrix/client/v3/thing/abc', '{"n":1}', '', 401, 'M_MISSING_TOKEN'],
     ['bad token', 'PUT', '/_matrix/client/v3/thing/abc', '{"n":1}', 'bad', 401, 'M_UNKNOWN_TOKEN'],
     ['not JSON', 'PUT', '/_matrix/client/v3/thing/abc', '{"n":', 'good', 400, 'M_NOT_JSON'],
+    ['an empty body where one is required', 'PUT', '/_matrix/client/v3/thing/abc', '', 'good', 400, 'M_NOT_JSON'],
     ['JSON array', 'PUT', '/_matrix/client/v3/thing/abc', '[1]', 'good', 400, 'M_BAD_JSON'],
     ['missing key', 'PUT', '/_matrix/client/v3/thing/abc', '{}', 'good', 400, 'M_MISSING_PARAM'],
     ['wrong type', 'PUT', '/_matrix/client/v3/thing/abc', '{"n":"1"}', 'good', 400, 'M_BAD_JSON'],

@@ -38,6 +38,8 @@ export interface Endpoint<B = unknown, Q = unknown, P = Record<string, string>, 
   params?: z.ZodType<P>;
   /** Largest accepted body in bytes (defaults to the app's limit). */
   maxBody?: number;
+  /** The spec lets clients leave the body out (join, leave, knock): read as `{}`. */
+  optionalBody?: boolean;
   /** Counts against the requester's rate limit (sending, creating, registering, logging in). */
   rateLimited?: boolean;
   /** Returns the JSON response body (200), or a Response for anything else. */
@@ -112,7 +114,11 @@ export async function runEndpoint(e: Endpoint<unknown, unknown, unknown, unknown
   let body: unknown = undefined;
   if (e.body) {
     const bytes = await readBody(c.req.raw, e.maxBody ?? opts.maxBody);
-    body = parseWith(e.body, 'body', parseJsonObject(bytes));
+    if (bytes.byteLength === 0 && e.optionalBody) {
+      body = parseWith(e.body, 'body', {});
+    } else {
+      body = parseWith(e.body, 'body', parseJsonObject(bytes));
+    }
   }
   const query = parseWith(e.query, 'query', c.req.query());
   const params = parseWith(e.params, 'path', c.req.param());

@@ -120,7 +120,7 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
       authEvents: authEvents.map((e) => e.eventId),
       depth,
     });
-    const outcome = await this.input.process({ kind: 'new', pdu, transaction: req.transaction });
+    const outcome = await this.input.process({ kind: 'new', pdu, transaction: req.transaction }, event);
     if (outcome.status === 'accepted' || outcome.status === 'duplicate') return { eventId: event.eventId, event };
     throw forbidden(outcome.status === 'rejected' || outcome.status === 'soft_failed' ? outcome.reason : 'event not accepted');
   }

@@ -51,10 +51,12 @@ export class InputProcessor {
     private readonly logger: Logger,
   ) {}
 
-  async process(input: InputEvent): Promise<InputOutcome> {
+  /** `built` is set when this room server built and signed the event itself (and validated
+   * it): its format and our own signature need no second check. */
+  async process(input: InputEvent, built?: RoomEvent): Promise<InputOutcome> {
     let eventId: string | undefined;
     try {
-      const checked = this.checkFormatAndSignatures(input);
+      const checked = built ? { event: built, version: built.version } : this.checkFormatAndSignatures(input);
       eventId = checked.event.eventId;
       const existing = this.store.event(eventId);
       if (existing && (!existing.isOutlier || input.kind === 'outlier')) return { status: 'duplicate', eventId };

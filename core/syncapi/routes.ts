@@ -3,6 +3,7 @@ import { parseEventId, parseRoomId } from '../events/index.js';
 import { endpoint, type Endpoint, type Requester } from '../http/endpoint.js';
 import { resolveFilter, parseRoomEventFilter } from './filter.js';
 import type { SyncApi } from './index.js';
+import { roomMembers } from './members.js';
 import { parseToken } from './token.js';
 
 /** Longest a /sync may wait, whatever the client asks. */
@@ -39,6 +40,23 @@ export function syncEndpoints(api: SyncApi): Endpoint[] {
         const filter = resolveFilter(api.users, r.userId, query.filter);
         return api.sync(r, { since, timeoutMs: Math.min(query.timeout ?? 0, MAX_TIMEOUT_MS), filter, fullState: query.full_state === 'true' }, c.req.raw.signal);
       },
+    }),
+    endpoint({
+      method: 'GET',
+      path: '/_matrix/client/v3/rooms/:roomId/members',
+      auth: 'user',
+      params: z.object({ roomId }),
+      query: z.object({
+        at: z.string().optional(),
+        membership: z.enum(['join', 'invite', 'leave', 'ban', 'knock']).optional(),
+        not_membership: z.enum(['join', 'invite', 'leave', 'ban', 'knock']).optional(),
+      }),
+      handler: ({ params, query, requester }) =>
+        roomMembers(api, me(requester), params.roomId, {
+          at: query.at !== undefined ? parseToken(query.at, 'at').pdu : undefined,
+          membership: query.membership,
+          notMembership: query.not_membership,
+        }),
     }),
     endpoint({
       method: 'GET',

@@ -10,7 +10,8 @@ import { serverNameKeys, testServer, testStorage } from '../test/fixtures.js';
 import { ACCOUNT_DATA_TOPIC, type AccountDataOutput, type UserAPI } from '../userapi/api.js';
 import { SyncApi, syncEndpoints } from './index.js';
 
-/** The one permitted stand-in: the user API is being written in parallel. */
+/** An in-memory user API, so these tests can publish account-data changes themselves; the
+ * node-level tests in core/test run the real user API. */
 class MemoryUsers implements UserAPI {
   readonly data = new Map<string, JsonObject>();
   readonly filters = new Map<string, JsonObject>();
@@ -31,6 +32,9 @@ class MemoryUsers implements UserAPI {
   }
   deviceIds(): string[] {
     return [];
+  }
+  putAccountData(userId: string, roomId: string | undefined, type: string, content: JsonObject): void {
+    this.data.set(`${userId}|${roomId ?? ''}|${type}`, content);
   }
 }
 

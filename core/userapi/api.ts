@@ -30,6 +30,9 @@ export interface UserAPI {
   accountData(userId: string, roomId: string | undefined, type: string): JsonObject | undefined;
   /** A filter the user uploaded (POST /user/{userId}/filter). */
   filter(userId: string, filterId: string): JsonObject | undefined;
+  /** Sets account data (global when roomId is undefined), also server-managed types such as
+   * m.fully_read, and publishes the change on the account-data topic. */
+  putAccountData(userId: string, roomId: string | undefined, type: string, content: JsonObject): void;
   /** All devices of a local user. */
   deviceIds(userId: string): string[];
 }

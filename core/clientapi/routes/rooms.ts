@@ -114,6 +114,7 @@ export function roomEndpoints(deps: ClientApiDeps): Endpoint<any, any, any, any>
       rateLimited: true,
       params: z.object({ roomIdOrAlias: roomIdOrAliasSchema }),
       body: reasonBody,
+      optionalBody: true,
       handler: ({ params, body, requester }) => join(deps, requester!.userId, params.roomIdOrAlias, body.reason),
     }),
     endpoint({
@@ -123,6 +124,7 @@ export function roomEndpoints(deps: ClientApiDeps): Endpoint<any, any, any, any>
       rateLimited: true,
       params: z.object({ roomId: roomIdSchema }),
       body: reasonBody,
+      optionalBody: true,
       handler: ({ params, body, requester }) => join(deps, requester!.userId, params.roomId, body.reason),
     }),
     endpoint({
@@ -132,6 +134,7 @@ export function roomEndpoints(deps: ClientApiDeps): Endpoint<any, any, any, any>
       rateLimited: true,
       params: z.object({ roomIdOrAlias: roomIdOrAliasSchema }),
       body: reasonBody,
+      optionalBody: true,
       handler: async ({ params, body, requester }) => {
         const roomId = resolveRoom(deps, params.roomIdOrAlias);
         await setMembership(deps, requester!.userId, roomId, requester!.userId, 'knock', body.reason);
@@ -160,6 +163,7 @@ export function roomEndpoints(deps: ClientApiDeps): Endpoint<any, any, any, any>
       auth: 'user',
       params: z.object({ roomId: roomIdSchema }),
       body: reasonBody,
+      optionalBody: true,
       handler: async ({ params, body, requester }) => {
         requireRoom(rs, params.roomId);
         const current = rs.membership(params.roomId, requester!.userId)?.membership;

@@ -34,7 +34,12 @@ export function sendEndpoints(deps: ClientApiDeps): Endpoint<any, any, any, any>
           return { event_id: eventId };
         }),
     }),
-    ...['/_matrix/client/v3/rooms/:roomId/state/:eventType', '/_matrix/client/v3/rooms/:roomId/state/:eventType/:stateKey'].map((path) =>
+    ...[
+      '/_matrix/client/v3/rooms/:roomId/state/:eventType',
+      // An empty state key leaves a trailing slash (clients build the path that way); the router is strict.
+      '/_matrix/client/v3/rooms/:roomId/state/:eventType/',
+      '/_matrix/client/v3/rooms/:roomId/state/:eventType/:stateKey',
+    ].map((path) =>
       endpoint({
         method: 'PUT',
         path,

@@ -7,16 +7,19 @@ import { clientEvent, readableState, requireRoom } from '../access.js';
 import type { ClientApiDeps } from '../deps.js';
 import { eventIdSchema, roomIdSchema } from '../schemas.js';
 
-const membershipValue = z.enum(['join', 'invite', 'leave', 'ban', 'knock']);
-
-/** Reading rooms: joined rooms, members, state, single events. */
+/** Reading rooms: joined rooms, joined members, state, single events. (/members, with its
+ * `at` token, is the sync API's.) */
 export function stateEndpoints(deps: ClientApiDeps): Endpoint<any, any, any, any>[] {
   const rs = deps.roomserver;
-  const visible = (ev: RoomEvent): RoomEvent => {
+  // A redacted event is served with redacted content and, per the spec, the redaction event
+  // itself (not its id) as unsigned.redacted_because.
+  const visible = (ev: RoomEvent): Record<string, unknown> => {
     const by = rs.redactedBy(ev.eventId);
-    if (!by) return ev;
-    const redacted = redactEvent(ev.json, ev.version);
-    return toRoomEvent({ ...redacted, unsigned: { redacted_because: by } }, ev.eventId, ev.version, ev.roomId);
+    if (!by) return clientEvent(ev);
+    const out = clientEvent(toRoomEvent(redactEvent(ev.json, ev.version), ev.eventId, ev.version, ev.roomId));
+    const because = rs.eventsByIds([by])[0];
+    if (because) out.unsigned = { ...(out.unsigned as Record<string, unknown>), redacted_because: clientEvent(because) };
+    return out;
   };
   return [
     endpoint({
@@ -30,9 +33,14 @@ export function stateEndpoints(deps: ClientApiDeps): Endpoint<any, any, any, any
       path: '/_matrix/client/v3/rooms/:roomId/state',
       auth: 'user',
       params: z.object({ roomId: roomIdSchema }),
-      handler: ({ params, requester }) => readableState(rs, params.roomId, requester!.userId).map((e) => clientEvent(visible(e))),
+      handler: ({ params, requester }) => readableState(rs, params.roomId, requester!.userId).map(visible),
     }),
-    ...['/_matrix/client/v3/rooms/:roomId/state/:eventType', '/_matrix/client/v3/rooms/:roomId/state/:eventType/:stateKey'].map((path) =>
+    ...[
+      '/_matrix/client/v3/rooms/:roomId/state/:eventType',
+      // An empty state key leaves a trailing slash (clients build the path that way); the router is strict.
+      '/_matrix/client/v3/rooms/:roomId/state/:eventType/',
+      '/_matrix/client/v3/rooms/:roomId/state/:eventType/:stateKey',
+    ].map((path) =>
       endpoint({
         method: 'GET',
         path,
@@ -44,25 +52,10 @@ export function stateEndpoints(deps: ClientApiDeps): Endpoint<any, any, any, any
           const ev = readableState(rs, params.roomId, requester!.userId).find((e) => e.type === params.eventType && e.stateKey === key);
           if (!ev) throw notFound(`No ${params.eventType} state with key "${key}"`);
           const shown = visible(ev);
-          return query.format === 'event' ? clientEvent(shown) : shown.content;
+          return query.format === 'event' ? shown : shown.content;
         },
       }),
     ),
-    endpoint({
-      method: 'GET',
-      path: '/_matrix/client/v3/rooms/:roomId/members',
-      auth: 'user',
-      params: z.object({ roomId: roomIdSchema }),
-      query: z.object({ at: z.string().optional(), membership: membershipValue.optional(), not_membership: membershipValue.optional() }),
-      handler: ({ params, query, requester }) => {
-        const chunk = readableState(rs, params.roomId, requester!.userId)
-          .filter((e) => e.type === 'm.room.member')
-          .filter((e) => query.membership === undefined || e.content.membership === query.membership)
-          .filter((e) => query.not_membership === undefined || e.content.membership !== query.not_membership)
-          .map((e) => clientEvent(visible(e)));
-        return { chunk };
-      },
-    }),
     endpoint({
       method: 'GET',
       path: '/_matrix/client/v3/rooms/:roomId/joined_members',
@@ -93,7 +86,7 @@ export function stateEndpoints(deps: ClientApiDeps): Endpoint<any, any, any, any
         if (!ev || ev.roomId !== params.roomId || !rs.userMaySeeEvent(requester!.userId, ev.eventId)) {
           throw notFound('Event not found');
         }
-        return clientEvent(visible(ev));
+        return visible(ev);
       },
     }),
   ];

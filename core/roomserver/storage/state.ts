@@ -97,6 +97,7 @@ export class StateStore {
    */
   store(roomNid: number, baseSnapshotNid: number, state: NidState): number {
     const base = this.load(baseSnapshotNid);
+    if (state === base && baseSnapshotNid !== 0) return baseSnapshotNid; // unchanged (message events)
     const delta: Entry[] = [];
     for (const [k, e] of state) {
       if (base.get(k) !== e) {

@@ -3,16 +3,16 @@ import { parseRoomId } from '../../events/ids.js';
 import type { JsonObject } from '../../events/types.js';
 import { MatrixError, invalidParam, notFound, type Endpoint } from '../../http/index.js';
 import type { UserApi } from '../index.js';
-import { CS, jsonObject, requireSelf, route } from './common.js';
+import { CS, jsonObject, requireSelf, route, userIdParam } from './common.js';
 
 // Types the server maintains itself; clients change them through their own endpoints.
 const SERVER_MANAGED = new Set(['m.fully_read', 'm.push_rules']);
 
 const typeSchema = z.string().min(1).max(255);
-const globalParams = z.object({ userId: z.string(), type: typeSchema });
-const roomParams = z.object({ userId: z.string(), roomId: z.string(), type: typeSchema });
-const tagsParams = z.object({ userId: z.string(), roomId: z.string() });
-const tagParams = z.object({ userId: z.string(), roomId: z.string(), tag: z.string().min(1).max(255) });
+const globalParams = z.object({ userId: userIdParam, type: typeSchema });
+const roomParams = z.object({ userId: userIdParam, roomId: z.string(), type: typeSchema });
+const tagsParams = z.object({ userId: userIdParam, roomId: z.string() });
+const tagParams = z.object({ userId: userIdParam, roomId: z.string(), tag: z.string().min(1).max(255) });
 
 function checkRoom(roomId: string): string {
   if (!parseRoomId(roomId)) throw invalidParam('The given roomId is invalid');

@@ -1,8 +1,12 @@
 import { z } from 'zod';
+import { parseUserId } from '../../events/ids.js';
 import type { JsonObject } from '../../events/types.js';
 import { badJson, endpoint, forbidden, parseJsonObject, readBody, type Endpoint, type Requester } from '../../http/index.js';
 
 export const CS = '/_matrix/client/v3';
+
+/** A user id in a path: malformed ones are 400 M_INVALID_PARAM, before any ownership check. */
+export const userIdParam = z.string().refine((s) => parseUserId(s, { historical: true }) !== undefined, 'not a user id');
 
 /** Declares an endpoint and erases its schema types so lists of them share one type. */
 export function route<B = undefined, Q = Record<string, string | undefined>, P = Record<string, string>, R = unknown>(e: Endpoint<B, Q, P, R>): Endpoint {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { notFound, type Endpoint } from '../../http/index.js';
 import type { JsonObject } from '../../events/types.js';
 import type { UserApi } from '../index.js';
-import { CS, requireSelf, route } from './common.js';
+import { CS, requireSelf, route, userIdParam } from './common.js';
 
 const eventFilter = z
   .object({
@@ -43,7 +43,7 @@ export function filterEndpoints(api: UserApi): Endpoint[] {
       method: 'POST',
       path: `${CS}/user/:userId/filter`,
       auth: 'user',
-      params: z.object({ userId: z.string() }),
+      params: z.object({ userId: userIdParam }),
       body: filterSchema,
       handler: ({ params, requester, body }) => {
         requireSelf(requester, params.userId, 'create filters');
@@ -54,7 +54,7 @@ export function filterEndpoints(api: UserApi): Endpoint[] {
       method: 'GET',
       path: `${CS}/user/:userId/filter/:filterId`,
       auth: 'user',
-      params: z.object({ userId: z.string(), filterId: z.string() }),
+      params: z.object({ userId: userIdParam, filterId: z.string() }),
       handler: ({ params, requester }) => {
         requireSelf(requester, params.userId, 'get filters');
         const f = api.filter(params.userId, params.filterId);
