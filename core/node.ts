@@ -100,7 +100,11 @@ export function createNode(config: AxonConfig): AxonNode {
     log,
     logger,
     serverName: identity.serverName,
-    config: { registration: config.registration, registrationSharedSecret: config.registrationSharedSecret },
+    config: {
+      registration: config.registration,
+      registrationSharedSecret: config.registrationSharedSecret,
+      registrationTokens: config.registrationTokens,
+    },
     roomserver,
   });
   const sync = new SyncApi({ db, log, logger, serverName: identity.serverName, roomserver, users });

@@ -88,6 +88,8 @@ describe('axon CLI', () => {
     [['--http', 'nonsense'], /--http must be HOST:PORT/],
     [['--log-level', 'loud'], /--log-level must be one of/],
     [['--registration', 'shared-secret'], /needs --registration-shared-secret/],
+    [['--registration-token', 'bad token'], /--registration-token must be/],
+    [['--rate-limit', 'lots'], /--rate-limit must be/],
   ])('rejects bad flags %j with exit code 2 and one line', async (args, message) => {
     const r = run(['--data', tmpDir(), ...args]);
     expect(await r.exit).toBe(2);

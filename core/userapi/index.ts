@@ -25,6 +25,8 @@ export type RegistrationMode = 'open' | 'shared-secret' | 'closed';
 export interface UserApiConfig {
   registration: RegistrationMode;
   registrationSharedSecret?: string;
+  /** When any is set, registration needs one of them (m.login.registration_token). */
+  registrationTokens?: string[];
   /** Lifetime of access tokens issued with a refresh token (default one hour). */
   accessTokenLifetimeMs?: number;
 }

@@ -191,6 +191,27 @@ describe('GET /register/m.login.registration_token/validity', () => {
   });
 });
 
+describe('registration tokens', () => {
+  it('asks for m.login.registration_token and accepts only a configured token', async () => {
+    const h = await harness({ registration: 'open', registrationTokens: ['letmein'] });
+    const first = await h.call('POST', REG, { username: 'tok', password: 'pw' });
+    expect(first.status).toBe(401);
+    expect(first.json.flows).toEqual([{ stages: ['m.login.registration_token'] }]);
+    const session = first.json.session;
+    const dummy = await h.call('POST', REG, { username: 'tok', password: 'pw', auth: { type: 'm.login.dummy', session } });
+    expect(dummy.status).toBe(400);
+    const wrong = await h.call('POST', REG, { username: 'tok', password: 'pw', auth: { type: 'm.login.registration_token', token: 'nope', session } });
+    expect(wrong.status).toBe(401);
+    expect(wrong.json.errcode).toBe('M_FORBIDDEN');
+    const ok = await h.call('POST', REG, { username: 'tok', password: 'pw', auth: { type: 'm.login.registration_token', token: 'letmein', session } });
+    expect(ok.status).toBe(200);
+    expect(ok.json.user_id).toBe(`@tok:${h.server.name}`);
+    const validity = `${REG}/m.login.registration_token/validity`;
+    expect((await h.call('GET', `${validity}?token=letmein`)).json).toEqual({ valid: true });
+    expect((await h.call('GET', `${validity}?token=nope`)).json).toEqual({ valid: false });
+  });
+});
+
 describe('shared-secret registration (/_synapse/admin/v1/register)', () => {
   const ADMIN = '/_synapse/admin/v1/register';
   const mac = (secret: string, nonce: string, user: string, pw: string, admin: boolean) =>

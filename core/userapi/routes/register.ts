@@ -4,6 +4,7 @@ import type { UserApi } from '../index.js';
 import { CS, authDict, deviceIdSchema, route } from './common.js';
 
 export const DUMMY_FLOWS = [{ stages: ['m.login.dummy'] }];
+export const TOKEN_FLOWS = [{ stages: ['m.login.registration_token'] }];
 
 const registerBody = z.object({
   auth: authDict,
@@ -29,7 +30,12 @@ export function registerEndpoints(api: UserApi): Endpoint[] {
         // The username is checked before auth, so clients learn early that it is taken.
         const requested = body.username === undefined ? undefined : api.validateLocalpart(body.username);
         if (requested !== undefined) api.checkAvailable(requested);
-        await api.uia.check('register', body.auth, DUMMY_FLOWS, async () => {});
+        const tokens = api.config.registrationTokens ?? [];
+        await api.uia.check('register', body.auth, tokens.length > 0 ? TOKEN_FLOWS : DUMMY_FLOWS, async (stage, auth) => {
+          if (stage === 'm.login.registration_token' && !(typeof auth.token === 'string' && tokens.includes(auth.token))) {
+            throw new MatrixError(401, 'M_FORBIDDEN', 'Invalid registration token');
+          }
+        });
         if (body.password === undefined) throw missingParam('Missing body parameter: password');
         const userId = await api.createAccount(requested ?? api.generateLocalpart(), body.password);
         if (body.inhibit_login) return { user_id: userId, home_server: api.serverName };
@@ -51,10 +57,9 @@ export function registerEndpoints(api: UserApi): Endpoint[] {
       path: `${CS}/register/m.login.registration_token/validity`,
       auth: 'none',
       query: z.object({ token: z.string() }),
-      // No registration tokens exist on this server.
-      handler: () => {
+      handler: ({ query }) => {
         if (api.config.registration !== 'open') throw new MatrixError(403, 'M_FORBIDDEN', 'Registration is not enabled');
-        return { valid: false };
+        return { valid: (api.config.registrationTokens ?? []).includes(query.token) };
       },
     }),
   ];
