@@ -1,4 +1,4 @@
-import type { Endpoint } from '../http/index.js';
+import type { AnyEndpoint } from '../http/index.js';
 import type { ClientApiDeps } from './deps.js';
 import { directoryEndpoints } from './routes/directory.js';
 import { readMarkerEndpoints } from './routes/readmarkers.js';
@@ -12,7 +12,7 @@ export type { ClientApiDeps } from './deps.js';
 export { TransactionCache } from './transactions.js';
 
 /** Every client-server endpoint the client API itself serves. */
-export function clientApiEndpoints(deps: ClientApiDeps, opts: { baseUrl: () => string | undefined }): Endpoint<any, any, any, any>[] {
+export function clientApiEndpoints(deps: ClientApiDeps, opts: { baseUrl: () => string | undefined }): AnyEndpoint[] {
   return [
     versionsEndpoint,
     ...serverEndpoints(opts),

@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import type { Logger } from '../logger.js';
 import { MatrixError, unrecognized } from './errors.js';
-import { runEndpoint, type Authenticator, type Endpoint, type Method } from './endpoint.js';
+import { runEndpoint, type AnyEndpoint, type Authenticator, type Method } from './endpoint.js';
 import type { RateLimiter } from './ratelimit.js';
 
 export interface HttpAppOptions {
@@ -59,7 +59,7 @@ export class HttpApp {
   }
 
   /** Adds endpoints. Components call this with their route lists. */
-  add(...endpoints: Endpoint<any, any, any, any>[]): this {
+  add(...endpoints: AnyEndpoint[]): this {
     for (const e of endpoints) {
       this.paths.push({ method: e.method, re: pathRegex(e.path) });
       const run = (c: Context) => runEndpoint(e, c, { maxBody: this.opts.maxBody, authenticate: this.opts.authenticate, rateLimiter: this.opts.rateLimiter });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { domainOf } from '../../events/index.js';
-import { MatrixError, endpoint, forbidden, invalidParam, notFound, type Endpoint } from '../../http/index.js';
+import { MatrixError, endpoint, forbidden, invalidParam, notFound, type AnyEndpoint } from '../../http/index.js';
 import { actionPowerLevel, requiredPowerForEvent, userPowerLevel, type AuthState } from '../../roomserver/auth/index.js';
 import { readableState, requireRoom } from '../access.js';
 import type { ClientApiDeps } from '../deps.js';
@@ -9,7 +9,7 @@ import { roomAliasSchema, roomIdSchema } from '../schemas.js';
 const MAX_PUBLIC_ROOMS_LIMIT = 500;
 
 /** Room aliases, room visibility in the directory, and the public room list. */
-export function directoryEndpoints(deps: ClientApiDeps): Endpoint<any, any, any, any>[] {
+export function directoryEndpoints(deps: ClientApiDeps): AnyEndpoint[] {
   const rs = deps.roomserver;
   const stateOf = (roomId: string): AuthState => ({ get: (t, k) => rs.currentStateEvent(roomId, t, k) });
   const mayManage = (roomId: string, userId: string, type: string) =>

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_ROOM_VERSION, getRoomVersion } from '../../events/index.js';
 import type { JsonObject } from '../../events/types.js';
-import { MatrixError, endpoint, forbidden, invalidParam, type Endpoint } from '../../http/index.js';
+import { MatrixError, endpoint, forbidden, invalidParam, type AnyEndpoint } from '../../http/index.js';
 import { userPowerLevel, actionPowerLevel } from '../../roomserver/auth/index.js';
 import type { AuthState } from '../../roomserver/auth/index.js';
 import { requireRoom, resolveRoom } from '../access.js';
@@ -68,7 +68,7 @@ async function setMembership(deps: ClientApiDeps, sender: string, roomId: string
   return {};
 }
 
-export function roomEndpoints(deps: ClientApiDeps): Endpoint<any, any, any, any>[] {
+export function roomEndpoints(deps: ClientApiDeps): AnyEndpoint[] {
   const rs = deps.roomserver;
   return [
     endpoint({

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { getRoomVersion } from '../../events/index.js';
 import type { JsonObject } from '../../events/types.js';
-import { endpoint, type Endpoint } from '../../http/index.js';
+import { endpoint, type AnyEndpoint } from '../../http/index.js';
 import { requireRoom } from '../access.js';
 import type { ClientApiDeps } from '../deps.js';
 import { eventIdSchema, roomIdSchema } from '../schemas.js';
@@ -11,7 +11,7 @@ const txnId = z.string().min(1).max(255);
 const anyContent = z.record(z.string(), z.unknown());
 
 /** Sending events: messages (idempotent per device and txnId), state, redactions. */
-export function sendEndpoints(deps: ClientApiDeps): Endpoint<any, any, any, any>[] {
+export function sendEndpoints(deps: ClientApiDeps): AnyEndpoint[] {
   const rs = deps.roomserver;
   return [
     endpoint({

@@ -1,8 +1,8 @@
-import { endpoint, type Endpoint } from '../../http/index.js';
+import { endpoint, type AnyEndpoint } from '../../http/index.js';
 import { roomVersionCapabilities } from '../../events/index.js';
 
 /** Discovery: capabilities and .well-known. */
-export function serverEndpoints(opts: { baseUrl: () => string | undefined }): Endpoint<any, any, any, any>[] {
+export function serverEndpoints(opts: { baseUrl: () => string | undefined }): AnyEndpoint[] {
   return [
     endpoint({
       method: 'GET',

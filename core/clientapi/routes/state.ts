@@ -2,14 +2,14 @@ import { z } from 'zod';
 import { redactEvent } from '../../events/index.js';
 import { toRoomEvent } from '../../events/event.js';
 import type { RoomEvent } from '../../events/types.js';
-import { endpoint, forbidden, notFound, type Endpoint } from '../../http/index.js';
+import { endpoint, forbidden, notFound, type AnyEndpoint } from '../../http/index.js';
 import { clientEvent, readableState, requireRoom } from '../access.js';
 import type { ClientApiDeps } from '../deps.js';
 import { eventIdSchema, roomIdSchema } from '../schemas.js';
 
 /** Reading rooms: joined rooms, joined members, state, single events. (/members, with its
  * `at` token, is the sync API's.) */
-export function stateEndpoints(deps: ClientApiDeps): Endpoint<any, any, any, any>[] {
+export function stateEndpoints(deps: ClientApiDeps): AnyEndpoint[] {
   const rs = deps.roomserver;
   // A redacted event is served with redacted content and, per the spec, the redaction event
   // itself (not its id) as unsigned.redacted_because.

@@ -9,7 +9,7 @@ const KINDS = ['override', 'content', 'room', 'sender', 'underride'] as const;
  * (PUT/DELETE, enabled, actions) comes with the push issue, and those paths answer
  * M_UNRECOGNIZED until then.
  */
-export function pushRuleEndpoints(): Endpoint<any, any, any, any>[] {
+export function pushRuleEndpoints(): Endpoint[] {
   const rules = (userId: string): PushRuleSet => defaultPushRules(userId);
   const find = (userId: string, kind: (typeof KINDS)[number], ruleId: string) => {
     const rule = rules(userId)[kind].find((r) => r.rule_id === ruleId);
