@@ -3,20 +3,12 @@
  * v12 `additional_creators`) and the server name part of user, room and event IDs.
  */
 
-const SERVER_NAME =
-  /^(?:\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[[0-9A-Fa-f:.]{2,45}\]|[0-9A-Za-z.-]{1,255})(?::\d{1,5})?$/;
+import { isValidServerName } from '../../events/ids.js';
+
+export { isValidServerName };
 
 // Lone surrogates are not legal code points.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-export function isValidServerName(name: string): boolean {
-  if (!SERVER_NAME.test(name)) return false;
-  const host = name.startsWith('[') ? name : name.replace(/:\d+$/, '');
-  if (/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) {
-    return host.split('.').every((part) => Number(part) <= 255);
-  }
-  return true;
-}
 
 /**
  * A user ID as servers must accept it over federation: `@localpart:server_name`, at most 255
