@@ -6,6 +6,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import type { AxonConfig } from './config.js';
 import { openDatabase, type Db } from './db/index.js';
 import { HttpApp, RateLimiter, endpoint, type Endpoint } from './http/index.js';
+import { SearchApi, searchEndpoints } from './search/index.js';
 import { SyncApi, syncEndpoints } from './syncapi/index.js';
 import { UserApi, userApiEndpoints } from './userapi/index.js';
 import { pushRuleEndpoints } from './userapi/routes/pushrules.js';
@@ -49,6 +50,7 @@ export interface AxonNode {
   readonly roomserver: Roomserver;
   readonly users: UserApi;
   readonly sync: SyncApi;
+  readonly search: SearchApi;
   /** Starts serving; resolves with the bound address. */
   start(): Promise<{ url: string; host: string; port: number }>;
   /** Stops accepting, drains in-flight requests and consumers, closes the database. */
@@ -108,6 +110,7 @@ export function createNode(config: AxonConfig): AxonNode {
     roomserver,
   });
   const sync = new SyncApi({ db, log, logger, serverName: identity.serverName, roomserver, users });
+  const search = new SearchApi({ db, log, logger, roomserver });
   http.authenticate = (token) => users.authenticate(token);
   const startedAt = Date.now();
   let server: Server | undefined;
@@ -125,6 +128,7 @@ export function createNode(config: AxonConfig): AxonNode {
     roomserver,
     users,
     sync,
+    search,
     async start() {
       if (bound) return bound;
       const s = createAdaptorServer({ fetch: http.fetch }) as Server;
@@ -165,6 +169,7 @@ export function createNode(config: AxonConfig): AxonNode {
           clearTimeout(timer);
         }
         await roomserver.idle();
+        await search.close();
         await log.close();
         db.close();
         logger.info('node stopped');
@@ -189,6 +194,7 @@ export function createNode(config: AxonConfig): AxonNode {
     ...clientApiEndpoints(clientDeps, { baseUrl: () => bound?.url }),
     ...(userEndpoints as Endpoint<any, any, any, any>[]),
     ...syncEndpoints(sync),
+    ...searchEndpoints(search),
     ...pushRuleEndpoints(),
     endpoint({ method: 'GET', path: '/_axon/status', auth: 'none', handler: () => node.status() }),
   );
