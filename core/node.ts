@@ -17,6 +17,8 @@ import { AXON_VERSION } from './version.js';
 import { TransactionCache, clientApiEndpoints } from './clientapi/index.js';
 import { publicKeyFromServerName } from './identity.js';
 import { NO_FETCHER, Roomserver } from './roomserver/index.js';
+import { TypingServer, typingEndpoints } from './typing/index.js';
+import { ReceiptServer, receiptEndpoints } from './receipts/index.js';
 
 /** Registration and login count against the per-client rate limit (guessing passwords). */
 const RATE_LIMITED_USER_PATHS = /\/(register|login)$/;
@@ -51,6 +53,8 @@ export interface AxonNode {
   readonly users: UserApi;
   readonly sync: SyncApi;
   readonly search: SearchApi;
+  readonly typing: TypingServer;
+  readonly receipts: ReceiptServer;
   /** Starts serving; resolves with the bound address. */
   start(): Promise<{ url: string; host: string; port: number }>;
   /** Stops accepting, drains in-flight requests and consumers, closes the database. */
@@ -109,6 +113,9 @@ export function createNode(config: AxonConfig): AxonNode {
     },
     roomserver,
   });
+  // The EDU servers declare their topics before the sync API consumes them.
+  const typing = new TypingServer({ log, roomserver });
+  const receipts = new ReceiptServer({ db, log, roomserver });
   const sync = new SyncApi({ db, log, logger, serverName: identity.serverName, roomserver, users });
   const search = new SearchApi({ db, log, logger, roomserver });
   http.authenticate = (token) => users.authenticate(token);
@@ -129,6 +136,8 @@ export function createNode(config: AxonConfig): AxonNode {
     users,
     sync,
     search,
+    typing,
+    receipts,
     async start() {
       if (bound) return bound;
       const s = createAdaptorServer({ fetch: http.fetch }) as Server;
@@ -169,6 +178,7 @@ export function createNode(config: AxonConfig): AxonNode {
           clearTimeout(timer);
         }
         await roomserver.idle();
+        typing.close();
         await search.close();
         await log.close();
         db.close();
@@ -188,13 +198,15 @@ export function createNode(config: AxonConfig): AxonNode {
     },
   };
 
-  const clientDeps = { serverName: identity.serverName, roomserver, users, txns: new TransactionCache(db), logger };
+  const clientDeps = { serverName: identity.serverName, roomserver, users, receipts, txns: new TransactionCache(db), logger };
   const userEndpoints = userApiEndpoints(users).map((e) => (RATE_LIMITED_USER_PATHS.test(e.path) ? { ...e, rateLimited: true } : e));
   http.add(
     ...clientApiEndpoints(clientDeps, { baseUrl: () => bound?.url }),
     ...(userEndpoints as Endpoint<any, any, any, any>[]),
     ...syncEndpoints(sync),
     ...searchEndpoints(search),
+    ...typingEndpoints(typing, roomserver),
+    ...receiptEndpoints(receipts, users, roomserver),
     ...pushRuleEndpoints(),
     endpoint({ method: 'GET', path: '/_axon/status', auth: 'none', handler: () => node.status() }),
   );

@@ -1,5 +1,6 @@
 import type { Db } from '../db/index.js';
 import type { Logger } from '../logger.js';
+import type { ReceiptsAPI } from '../receipts/api.js';
 import type { RoomserverAPI } from '../roomserver/api.js';
 import type { UserAPI } from '../userapi/api.js';
 import type { TransactionCache } from './transactions.js';
@@ -9,6 +10,7 @@ export interface ClientApiDeps {
   serverName: string;
   roomserver: RoomserverAPI;
   users: UserAPI;
+  receipts: ReceiptsAPI;
   txns: TransactionCache;
   logger: Logger;
 }

@@ -3,6 +3,7 @@ import { redactEvent, getRoomVersion } from '../events/index.js';
 import type { JsonObject, PDUJson, RoomEvent } from '../events/types.js';
 import type { RoomOutput, RoomserverQueryAPI } from '../roomserver/api.js';
 import type { AccountDataOutput } from '../userapi/api.js';
+import type { ReceiptOutput } from '../receipts/api.js';
 import type { LogMessage } from '../log/index.js';
 import { keyOf, type EventRow, type SyncStorage } from './storage.js';
 
@@ -68,6 +69,18 @@ export class SyncIngest {
       const a = m.value;
       this.store.setAccountData(a.userId, a.roomId ?? '', a.type, ++pos);
       wake.add(a.userId);
+    }
+  }
+
+  /** Receipts: the current one per (room, user, type, thread) at a new receipt position.
+   * Private receipts wake only their owner. */
+  applyReceipts(msgs: LogMessage<ReceiptOutput>[], wake: Set<string>): void {
+    let pos = this.store.maxReceiptPos();
+    for (const m of msgs) {
+      const r = m.value;
+      this.store.setReceipt({ room_id: r.roomId, user_id: r.userId, type: r.type, thread_id: r.threadId ?? '', event_id: r.eventId, ts: r.ts, pos: ++pos });
+      if (r.type === 'm.read.private') wake.add(r.userId);
+      else for (const u of this.store.membersWith(r.roomId, 'join')) wake.add(u);
     }
   }
 

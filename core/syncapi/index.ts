@@ -6,6 +6,8 @@ import { createOffsetStore, type Consumer, type Log, type LogMessage, type Offse
 import type { Logger } from '../logger.js';
 import { ROOM_OUTPUT_TOPIC, type RoomOutput, type RoomserverQueryAPI } from '../roomserver/api.js';
 import { ACCOUNT_DATA_TOPIC, type AccountDataOutput, type UserAPI } from '../userapi/api.js';
+import { RECEIPT_TOPIC, type ReceiptOutput } from '../receipts/api.js';
+import { TYPING_TOPIC, type TypingOutput } from '../typing/api.js';
 import type { SyncAPI } from './api.js';
 import { SyncIngest } from './consumers.js';
 import { eventAllowed, roomAllowed, type Filter, type RoomEventFilter } from './filter.js';
@@ -104,7 +106,13 @@ export class SyncApi implements SyncAPI {
   private readonly offsets: OffsetStore;
   private readonly ingest: SyncIngest;
   private readonly consumers: Consumer[] = [];
-  private accountDataConsumer: Consumer | undefined;
+  /** Consumers of topics other components declare, started once they exist. */
+  private readonly lateConsumers = new Map<string, Consumer>();
+  /** Current typing list per room, with the typing position it last changed at. */
+  private readonly typing = new Map<string, { userIds: string[]; pos: number }>();
+  /** The typing stream is memory-only: positions start at the process's start time, so a
+   * token from an earlier process is (almost always) behind, and one ahead reads as stale. */
+  private typingPos = Date.now();
 
   constructor(private readonly deps: SyncApiDeps) {
     deps.db.migrate('syncapi', SYNCAPI_MIGRATIONS);
@@ -118,22 +126,50 @@ export class SyncApi implements SyncAPI {
         handle: (msgs) => this.commit('syncapi.room', msgs, (fresh, wake) => this.ingest.applyRoomOutputs(fresh, wake)),
       }),
     );
-    this.startAccountDataConsumer();
+    this.startLateConsumers();
   }
 
-  /** The user API declares `account-data`; until it has, this retries on each use. */
-  private startAccountDataConsumer(): void {
-    if (this.accountDataConsumer) return;
-    try {
-      this.accountDataConsumer = this.deps.log.consume<AccountDataOutput>(ACCOUNT_DATA_TOPIC, {
+  /** The user API, typing and receipt servers declare their topics; until they have, this
+   * retries on each use. */
+  private startLateConsumers(): void {
+    this.startLate(ACCOUNT_DATA_TOPIC, () =>
+      this.deps.log.consume<AccountDataOutput>(ACCOUNT_DATA_TOPIC, {
         name: 'syncapi',
         fromOffset: this.offsets.get('syncapi.accountdata'),
         handle: (msgs) => this.commit('syncapi.accountdata', msgs, (fresh, wake) => this.ingest.applyAccountData(fresh, wake)),
-      });
-      this.consumers.push(this.accountDataConsumer);
+      }),
+    );
+    this.startLate(RECEIPT_TOPIC, () =>
+      this.deps.log.consume<ReceiptOutput>(RECEIPT_TOPIC, {
+        name: 'syncapi',
+        fromOffset: this.offsets.get('syncapi.receipt'),
+        handle: (msgs) => this.commit('syncapi.receipt', msgs, (fresh, wake) => this.ingest.applyReceipts(fresh, wake)),
+      }),
+    );
+    // Memory-only: no stored offset, each process starts from the topic's start.
+    this.startLate(TYPING_TOPIC, () =>
+      this.deps.log.consume<TypingOutput>(TYPING_TOPIC, { name: 'syncapi', fromOffset: 0, handle: (msgs) => this.applyTyping(msgs) }),
+    );
+  }
+
+  private startLate(topic: string, start: () => Consumer): void {
+    if (this.lateConsumers.has(topic)) return;
+    try {
+      const c = start();
+      this.lateConsumers.set(topic, c);
+      this.consumers.push(c);
     } catch (e) {
       if (!/unknown log topic/.test((e as Error).message)) throw e;
     }
+  }
+
+  private applyTyping(msgs: LogMessage<TypingOutput>[]): void {
+    const wake = new Set<string>();
+    for (const m of msgs) {
+      this.typing.set(m.value.roomId, { userIds: [...m.value.userIds], pos: ++this.typingPos });
+      for (const u of this.store.membersWith(m.value.roomId, 'join')) wake.add(u);
+    }
+    this.notifier.wake(wake);
   }
 
   private commit<T>(name: string, msgs: LogMessage<T>[], apply: (fresh: LogMessage<T>[], wake: Set<string>) => void): void {
@@ -148,7 +184,7 @@ export class SyncApi implements SyncAPI {
   }
 
   async caughtUp(): Promise<void> {
-    this.startAccountDataConsumer();
+    this.startLateConsumers();
     await Promise.all(this.consumers.map((c) => c.drained()));
   }
 
@@ -157,7 +193,7 @@ export class SyncApi implements SyncAPI {
   }
 
   currentToken(): StreamToken {
-    return { pdu: this.store.maxPos(), accountData: this.store.maxAccountDataPos() };
+    return { pdu: this.store.maxPos(), accountData: this.store.maxAccountDataPos(), typing: this.typingPos, receipt: this.store.maxReceiptPos() };
   }
 
   /** Serves an event to a reader: age, and the transaction id for the sending device only. */
@@ -222,7 +258,7 @@ export class SyncApi implements SyncAPI {
 
   /** /sync: computes at once, or waits for the notifier until something arrives. */
   async sync(requester: Requester, req: SyncRequest, signal?: AbortSignal): Promise<JsonObject> {
-    this.startAccountDataConsumer();
+    this.startLateConsumers();
     const deadline = Date.now() + req.timeoutMs;
     for (;;) {
       const { body, empty } = this.compute(requester, req);
@@ -272,8 +308,9 @@ export class SyncApi implements SyncAPI {
         const wasJoined = atSince.get(roomId)?.membership === 'join';
         const room = this.roomSection(requester, roomId, S, N, !since || req.fullState || !wasJoined, f, !since || !wasJoined);
         const ad = accountEvents(roomId, f.room?.account_data);
-        const hasNews = room.timelineCount > 0 || room.stateCount > 0 || ad.length > 0 || !since || req.fullState || !wasJoined;
-        if (hasNews) join[roomId] = { ...room.body, account_data: { events: ad }, ephemeral: { events: [] }, summary: this.summary(roomId, userId), unread_notifications: { notification_count: 0, highlight_count: 0 } };
+        const eph = this.ephemeral(roomId, userId, since, now, !since || !wasJoined, f.room?.ephemeral);
+        const hasNews = room.timelineCount > 0 || room.stateCount > 0 || ad.length > 0 || eph.length > 0 || !since || req.fullState || !wasJoined;
+        if (hasNews) join[roomId] = { ...room.body, account_data: { events: ad }, ephemeral: { events: eph }, summary: this.summary(roomId, userId), unread_notifications: { notification_count: 0, highlight_count: 0 } };
       } else if (m.membership === 'invite' || m.membership === 'knock') {
         if (!changed && !req.fullState) continue;
         const row = this.store.event(m.event_id);
@@ -303,6 +340,32 @@ export class SyncApi implements SyncAPI {
       device_one_time_keys_count: {},
     };
     return { body, empty };
+  }
+
+  /** m.typing when the room's list changed since `since` (or is non-empty on a fresh view),
+   * and m.receipt with the receipts that moved since `since` (all on a fresh view); private
+   * receipts only for their owner. */
+  private ephemeral(roomId: string, userId: string, since: StreamToken | undefined, now: StreamToken, fresh: boolean, filter: RoomEventFilter | undefined): JsonObject[] {
+    const out: JsonObject[] = [];
+    const t = this.typing.get(roomId);
+    if (t && eventAllowed(filter, { type: 'm.typing', sender: userId, room_id: roomId })) {
+      const stale = since !== undefined && since.typing > now.typing;
+      const show = fresh || stale ? t.userIds.length > 0 : t.pos > since!.typing;
+      if (show) out.push({ type: 'm.typing', content: { user_ids: t.userIds } });
+    }
+    if (eventAllowed(filter, { type: 'm.receipt', sender: userId, room_id: roomId })) {
+      const content: Record<string, Record<string, Record<string, JsonObject>>> = {};
+      let n = 0;
+      for (const r of this.store.receiptsBetween(roomId, fresh ? 0 : since!.receipt, now.receipt)) {
+        if (r.type === 'm.read.private' && r.user_id !== userId) continue;
+        const byType = (content[r.event_id] ??= {});
+        const byUser = (byType[r.type] ??= {});
+        byUser[r.user_id] = r.thread_id === '' ? { ts: r.ts } : { ts: r.ts, thread_id: r.thread_id };
+        n++;
+      }
+      if (n > 0) out.push({ type: 'm.receipt', content: content as JsonObject });
+    }
+    return out;
   }
 
   /** Timeline (since, upTo] and state for one room (joined or left at upTo). */

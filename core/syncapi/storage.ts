@@ -73,7 +73,36 @@ export const SYNCAPI_MIGRATIONS: readonly Migration[] = [
         CREATE INDEX sy_relations_target ON sy_relations (room_id, target_event_id, pos);
       `),
   },
+  {
+    version: 2,
+    up: (db) =>
+      db.exec(`
+        -- The current receipt per (room, user, type, thread), at the receipt stream position
+        -- it last moved at.
+        CREATE TABLE sy_receipts (
+          room_id TEXT NOT NULL,
+          user_id TEXT NOT NULL,
+          type TEXT NOT NULL,
+          thread_id TEXT NOT NULL, -- '' for unthreaded
+          event_id TEXT NOT NULL,
+          ts INTEGER NOT NULL,
+          pos INTEGER NOT NULL,
+          PRIMARY KEY (room_id, user_id, type, thread_id)
+        );
+        CREATE INDEX sy_receipts_pos ON sy_receipts (room_id, pos);
+      `),
+  },
 ];
+
+export interface ReceiptRow {
+  room_id: string;
+  user_id: string;
+  type: string;
+  thread_id: string;
+  event_id: string;
+  ts: number;
+  pos: number;
+}
 
 export interface EventRow {
   pos: number;
@@ -173,6 +202,14 @@ export class SyncStorage {
       `INSERT OR IGNORE INTO sy_relations (room_id, event_id, rel_type, target_event_id, type, pos) VALUES (@room_id, @event_id, @rel_type, @target_event_id, @type, @pos)`,
     ),
     deleteRelation: this.raw.prepare<[string]>('DELETE FROM sy_relations WHERE event_id = ?'),
+    maxReceipt: this.raw.prepare<[], { p: number | null }>('SELECT MAX(pos) AS p FROM sy_receipts'),
+    setReceipt: this.raw.prepare(
+      `INSERT INTO sy_receipts (room_id, user_id, type, thread_id, event_id, ts, pos) VALUES (@room_id, @user_id, @type, @thread_id, @event_id, @ts, @pos)
+       ON CONFLICT (room_id, user_id, type, thread_id) DO UPDATE SET event_id = excluded.event_id, ts = excluded.ts, pos = excluded.pos`,
+    ),
+    receiptsBetween: this.raw.prepare<[string, number, number], ReceiptRow>(
+      'SELECT * FROM sy_receipts WHERE room_id = ? AND pos > ? AND pos <= ? ORDER BY pos',
+    ),
     };
   }
 
@@ -250,6 +287,16 @@ export class SyncStorage {
   }
   deleteRelation(eventId: string): void {
     this.s.deleteRelation.run(eventId);
+  }
+  maxReceiptPos(): number {
+    return this.s.maxReceipt.get()?.p ?? 0;
+  }
+  setReceipt(r: ReceiptRow): void {
+    this.s.setReceipt.run(r);
+  }
+  /** Current receipts of a room that moved in (after, upTo]. */
+  receiptsBetween(roomId: string, after: number, upTo: number): ReceiptRow[] {
+    return this.s.receiptsBetween.all(roomId, after, upTo);
   }
   /** Relations to `target`, filtered by rel type and event type, in the given direction. */
   relations(roomId: string, target: string, relType: string | undefined, eventType: string | undefined, dir: 'b' | 'f', from: number, to: number, limit: number): EventRow[] {

@@ -5,11 +5,13 @@ import { invalidParam } from '../http/errors.js';
 export interface StreamToken {
   pdu: number;
   accountData: number;
+  typing: number;
+  receipt: number;
 }
 
-const STREAMS = ['pdu', 'accountData'] as const;
+const STREAMS = ['pdu', 'accountData', 'typing', 'receipt'] as const;
 
-/** `s{pdu}_{accountData}` */
+/** `s{pdu}_{accountData}_{typing}_{receipt}` */
 export function formatToken(t: StreamToken): string {
   return 's' + STREAMS.map((k) => String(t[k])).join('_');
 }
@@ -20,5 +22,5 @@ export function parseToken(s: string, param = 'since'): StreamToken {
   if (!m) throw invalidParam(`Malformed ${param} token`);
   const parts = m[1]!.split('_').map(Number);
   if (parts.length > 16 || parts.some((n) => !Number.isSafeInteger(n))) throw invalidParam(`Malformed ${param} token`);
-  return { pdu: parts[0] ?? 0, accountData: parts[1] ?? 0 };
+  return { pdu: parts[0] ?? 0, accountData: parts[1] ?? 0, typing: parts[2] ?? 0, receipt: parts[3] ?? 0 };
 }

@@ -6,10 +6,10 @@ import { eventIdSchema, roomIdSchema } from '../schemas.js';
 
 /**
  * POST /rooms/{roomId}/read_markers: the fully-read marker is room account data
- * (m.fully_read). The m.read / m.read.private receipts in the same body are checked for form;
- * storing and sending receipts is the receipt server's job (the EDU issue).
+ * (m.fully_read); the m.read / m.read.private receipts go to the receipt server. Both checks
+ * (event in the room, receipts only move forward) are the receipt server's.
  */
-export function readMarkerEndpoints(deps: ClientApiDeps): Endpoint<any, any, any, any>[] {
+export function readMarkerEndpoints(deps: ClientApiDeps): Endpoint[] {
   const rs = deps.roomserver;
   return [
     endpoint({
@@ -23,6 +23,10 @@ export function readMarkerEndpoints(deps: ClientApiDeps): Endpoint<any, any, any
         const userId = requester!.userId;
         if (rs.membership(params.roomId, userId)?.membership !== 'join') throw forbidden('You are not in this room');
         const fullyRead = body['m.fully_read'];
+        const read = body['m.read'];
+        const readPrivate = body['m.read.private'];
+        if (read !== undefined) deps.receipts.putReceipt(params.roomId, userId, 'm.read', read);
+        if (readPrivate !== undefined) deps.receipts.putReceipt(params.roomId, userId, 'm.read.private', readPrivate);
         if (fullyRead !== undefined) deps.users.putAccountData(userId, params.roomId, 'm.fully_read', { event_id: fullyRead });
         return {};
       },
