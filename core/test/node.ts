@@ -19,3 +19,16 @@ export async function registerUser(url: string, username: string, password = 'co
   if (res.status !== 200) throw new Error(`register ${username}: ${res.status} ${await res.text()}`);
   return (await res.json()) as { user_id: string; access_token: string; device_id: string };
 }
+
+/** A parsed JSON response body, loosely typed for assertions in tests. */
+export type ResponseJson = Record<string, any>;
+
+/** Calls a client-server endpoint (path under /_matrix/client/v3) as `token`'s user. */
+export async function clientCall(url: string, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: ResponseJson }> {
+  const res = await fetch(`${url}/_matrix/client/v3${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as ResponseJson };
+}

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AxonNode } from '../node.js';
-import { registerUser, startTestNode } from '../test/node.js';
+import { clientCall, registerUser, startTestNode, type ResponseJson } from '../test/node.js';
 import { Log } from '../log/index.js';
 import { TYPING_TOPIC, TypingServer, type TypingOutput } from './index.js';
 
-type Json = Record<string, any>;
+type Json = ResponseJson;
 type User = { user_id: string; access_token: string };
 
 let node: AxonNode;
@@ -14,14 +14,7 @@ let bob: User;
 let carol: User;
 let roomId: string;
 
-async function call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${url}/_matrix/client/v3${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Json };
-}
+const call = (method: string, path: string, token: string, body?: unknown) => clientCall(url, method, path, token, body);
 
 async function sync(u: User, since?: string, timeout = 0): Promise<Json> {
   const q = new URLSearchParams({ timeout: String(timeout) });
