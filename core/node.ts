@@ -10,6 +10,7 @@ import { SearchApi, searchEndpoints } from './search/index.js';
 import { SyncApi, syncEndpoints } from './syncapi/index.js';
 import { UserApi, userApiEndpoints } from './userapi/index.js';
 import { pushRuleEndpoints } from './userapi/routes/pushrules.js';
+import { PushRuleStore } from './userapi/pushstore.js';
 import { loadOrCreateIdentity, type Identity } from './identity.js';
 import { Log, type TopicStatus } from './log/index.js';
 import { createLogger, type Logger } from './logger.js';
@@ -207,7 +208,12 @@ export function createNode(config: AxonConfig): AxonNode {
     ...searchEndpoints(search),
     ...typingEndpoints(typing, roomserver),
     ...receiptEndpoints(receipts, users, roomserver),
-    ...pushRuleEndpoints(),
+    ...pushRuleEndpoints(
+      new PushRuleStore(db, {
+        // Clients read their rules from sync too (account data m.push_rules).
+        onChange: (userId, rules) => users.putAccountData(userId, undefined, 'm.push_rules', { global: { ...rules } }),
+      }),
+    ),
     endpoint({ method: 'GET', path: '/_axon/status', auth: 'none', handler: () => node.status() }),
   );
   return node;

@@ -1,0 +1,224 @@
+import type { JsonObject, JsonValue } from '../events/types.js';
+import type { PushRuleSet } from './pushrules.js';
+
+/** The fields of an event the push rules look at; the rest of the event is matched by key. */
+export interface PushEvent {
+  type: string;
+  content: JsonObject;
+  sender: string;
+  room_id: string;
+  state_key?: string;
+  [key: string]: JsonValue | undefined;
+}
+
+/** What the evaluator needs to know about the user and the room, beyond the event itself. */
+export interface PushContext {
+  /** The user whose rules these are. */
+  userId: string;
+  /** The user's display name in this room (for contains_display_name). */
+  displayName?: string;
+  /** Joined members of the room now. */
+  roomMemberCount: number;
+  /** The sender's power level in the room. */
+  senderPowerLevel: number;
+  /** `notifications` of the room's m.room.power_levels content; missing keys default to 50. */
+  notificationPowerLevels: Record<string, number>;
+}
+
+export type PushAction = string | JsonObject;
+
+export interface PushResult {
+  /** The matching rule's actions, with the historical dont_notify/coalesce stripped. */
+  actions: PushAction[];
+  highlight: boolean;
+  notify: boolean;
+  ruleId: string;
+}
+
+export const RULE_KINDS = ['override', 'content', 'room', 'sender', 'underride'] as const;
+export type RuleKind = (typeof RULE_KINDS)[number];
+
+/** Default notification power level (m.room.power_levels: notifications.room defaults to 50). */
+const DEFAULT_NOTIFICATION_LEVEL = 50;
+const HISTORICAL_ACTIONS = new Set(['dont_notify', 'coalesce']);
+
+/**
+ * Evaluates `rules` for `event` in the spec's order (override, content, room, sender,
+ * underride): the first enabled rule that matches wins. Returns undefined when none does.
+ * The caller skips events the user sent themselves (the spec forbids notifying those).
+ */
+export function evaluatePushRules(rules: PushRuleSet, event: PushEvent, ctx: PushContext): PushResult | undefined {
+  for (const kind of RULE_KINDS) {
+    for (const rule of rules[kind]) {
+      if (rule.enabled !== true) continue;
+      const ruleId = rule.rule_id;
+      if (typeof ruleId !== 'string') continue;
+      if (!ruleMatches(kind, rule, event, ctx)) continue;
+      return resultOf(ruleId, rule.actions);
+    }
+  }
+  return undefined;
+}
+
+function resultOf(ruleId: string, raw: JsonValue | undefined): PushResult {
+  const actions: PushAction[] = [];
+  for (const a of Array.isArray(raw) ? raw : []) {
+    if (typeof a === 'string') {
+      if (!HISTORICAL_ACTIONS.has(a)) actions.push(a);
+    } else if (a !== null && typeof a === 'object' && !Array.isArray(a)) {
+      actions.push(a);
+    }
+  }
+  const notify = actions.includes('notify');
+  const highlight = actions.some(
+    (a) => typeof a === 'object' && a.set_tweak === 'highlight' && (a.value === undefined || a.value === true),
+  );
+  return { actions, highlight, notify, ruleId };
+}
+
+function ruleMatches(kind: RuleKind, rule: JsonObject, event: PushEvent, ctx: PushContext): boolean {
+  switch (kind) {
+    case 'override':
+    case 'underride': {
+      const conditions = rule.conditions ?? [];
+      if (!Array.isArray(conditions)) return false;
+      return conditions.every((c) => c !== null && typeof c === 'object' && !Array.isArray(c) && conditionMatches(c, event, ctx));
+    }
+    case 'content': {
+      const body = event.content.body;
+      return typeof rule.pattern === 'string' && typeof body === 'string' && globMatches(rule.pattern, body, true);
+    }
+    case 'room':
+      return rule.rule_id === event.room_id;
+    case 'sender':
+      return rule.rule_id === event.sender;
+  }
+}
+
+/** Whether one condition holds; unknown kinds and malformed parameters never match. */
+export function conditionMatches(cond: JsonObject, event: PushEvent, ctx: PushContext): boolean {
+  switch (cond.kind) {
+    case 'event_match': {
+      if (typeof cond.key !== 'string' || typeof cond.pattern !== 'string') return false;
+      const v = propertyAt(event, cond.key);
+      return typeof v === 'string' && globMatches(cond.pattern, v, cond.key === 'content.body');
+    }
+    case 'event_property_is': {
+      if (typeof cond.key !== 'string' || !isScalar(cond.value)) return false;
+      const v = propertyAt(event, cond.key);
+      return isScalar(v) && v === cond.value;
+    }
+    case 'event_property_contains': {
+      if (typeof cond.key !== 'string' || !isScalar(cond.value)) return false;
+      const v = propertyAt(event, cond.key);
+      return Array.isArray(v) && v.some((x) => isScalar(x) && x === cond.value);
+    }
+    case 'contains_display_name': {
+      const body = event.content.body;
+      const name = ctx.displayName;
+      if (typeof body !== 'string' || !name) return false;
+      return wordRegex(escapeRegex(name)).test(body);
+    }
+    case 'room_member_count':
+      return typeof cond.is === 'string' && memberCountMatches(cond.is, ctx.roomMemberCount);
+    case 'sender_notification_permission': {
+      if (typeof cond.key !== 'string') return false;
+      const needed = Object.hasOwn(ctx.notificationPowerLevels, cond.key) ? ctx.notificationPowerLevels[cond.key]! : DEFAULT_NOTIFICATION_LEVEL;
+      return ctx.senderPowerLevel >= needed;
+    }
+    default:
+      return false;
+  }
+}
+
+/** Non-compound canonical JSON values: strings, safe integers, booleans, null. */
+function isScalar(v: JsonValue | undefined): v is string | number | boolean | null {
+  return v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isSafeInteger(v));
+}
+
+/**
+ * Splits a dot-separated property path: `\.` is a literal dot and `\\` a literal backslash;
+ * any other backslash stays as it is (appendices, "Dot-separated property paths").
+ */
+export function splitPropertyPath(key: string): string[] {
+  const parts: string[] = [];
+  let cur = '';
+  for (let i = 0; i < key.length; i++) {
+    const ch = key[i]!;
+    if (ch === '\\' && (key[i + 1] === '.' || key[i + 1] === '\\')) {
+      cur += key[i + 1];
+      i++;
+    } else if (ch === '.') {
+      parts.push(cur);
+      cur = '';
+    } else {
+      cur += ch;
+    }
+  }
+  parts.push(cur);
+  return parts;
+}
+
+/** The event's property at a dot-separated path; undefined if any step is missing or not an object. */
+export function propertyAt(event: PushEvent | JsonObject, key: string): JsonValue | undefined {
+  let v: JsonValue | undefined = event as JsonObject;
+  for (const part of splitPropertyPath(key)) {
+    if (v === null || typeof v !== 'object' || Array.isArray(v) || !Object.hasOwn(v, part)) return undefined;
+    v = v[part];
+  }
+  return v;
+}
+
+function escapeRegex(s: string): string {
+  // Only syntax characters: escaping others (e.g. `-`) is an error in a `u` regex.
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+function globToRegex(pattern: string): string {
+  let out = '';
+  for (const ch of pattern) {
+    if (ch === '*') out += '.*';
+    else if (ch === '?') out += '.';
+    else out += escapeRegex(ch);
+  }
+  return out;
+}
+
+/** Word boundary per the spec: start/end of the value or a character outside [A-Za-z0-9_]. */
+function wordRegex(inner: string): RegExp {
+  return new RegExp(`(?:^|[^A-Za-z0-9_])(?:${inner})(?:[^A-Za-z0-9_]|$)`, 'isu');
+}
+
+const globCache = new Map<string, RegExp>();
+
+/** Case-insensitive glob match: of the whole value, or (for content.body) of any substring
+ * that starts and ends at a word boundary. */
+export function globMatches(pattern: string, value: string, words: boolean): boolean {
+  const cacheKey = `${words ? 'w' : 'f'}:${pattern}`;
+  let re = globCache.get(cacheKey);
+  if (!re) {
+    re = words ? wordRegex(globToRegex(pattern)) : new RegExp(`^${globToRegex(pattern)}$`, 'isu');
+    if (globCache.size > 1000) globCache.clear();
+    globCache.set(cacheKey, re);
+  }
+  return re.test(value);
+}
+
+/** `is` of room_member_count: a decimal integer, optionally prefixed by ==, <, >, <= or >=. */
+export function memberCountMatches(is: string, count: number): boolean {
+  const m = /^(==|<=|>=|<|>)?([0-9]+)$/.exec(is);
+  if (!m) return false;
+  const n = Number(m[2]);
+  switch (m[1]) {
+    case '<':
+      return count < n;
+    case '>':
+      return count > n;
+    case '<=':
+      return count <= n;
+    case '>=':
+      return count >= n;
+    default:
+      return count === n;
+  }
+}
