@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import type { Logger } from '../logger.js';
 import { MatrixError, unrecognized } from './errors.js';
-import { runEndpoint, type AnyEndpoint, type Authenticator, type Method } from './endpoint.js';
+import { runEndpoint, type AnyEndpoint, type Authenticator, type Method, type ServerAuthenticator } from './endpoint.js';
 import type { RateLimiter } from './ratelimit.js';
 
 export interface HttpAppOptions {
@@ -9,6 +9,7 @@ export interface HttpAppOptions {
   /** Default limit for JSON request bodies, in bytes. */
   maxBody: number;
   authenticate?: Authenticator;
+  authenticateServer?: ServerAuthenticator;
   rateLimiter?: RateLimiter;
 }
 
@@ -62,7 +63,7 @@ export class HttpApp {
   add(...endpoints: AnyEndpoint[]): this {
     for (const e of endpoints) {
       this.paths.push({ method: e.method, re: pathRegex(e.path) });
-      const run = (c: Context) => runEndpoint(e, c, { maxBody: this.opts.maxBody, authenticate: this.opts.authenticate, rateLimiter: this.opts.rateLimiter });
+      const run = (c: Context) => runEndpoint(e, c, this.opts);
       this.hono.on(e.method, e.path, run);
     }
     return this;
@@ -78,5 +79,10 @@ export class HttpApp {
     return errorResponse(new MatrixError(500, 'M_UNKNOWN', 'Internal server error'));
   }
 
-  fetch = (req: Request): Response | Promise<Response> => this.hono.fetch(req);
+  set authenticateServer(a: ServerAuthenticator) {
+    this.opts.authenticateServer = a;
+  }
+
+  /** `env` reaches handlers as `c.env` (the federation transport passes the calling peer). */
+  fetch = (req: Request, env?: unknown): Response | Promise<Response> => this.hono.fetch(req, env);
 }

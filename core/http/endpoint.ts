@@ -6,8 +6,9 @@ import type { RateLimiter } from './ratelimit.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
-/** Who may call an endpoint: anyone, a logged-in user (access token), or either. */
-export type AuthMode = 'none' | 'user' | 'optional';
+/** Who may call an endpoint: anyone, a logged-in user (access token), either, or another
+ * homeserver (a federation request signed with X-Matrix). */
+export type AuthMode = 'none' | 'user' | 'optional' | 'server';
 
 /** What a valid access token resolves to. The user API fills it in. */
 export interface Requester {
@@ -19,11 +20,17 @@ export interface Requester {
 /** Resolves an access token; undefined when unknown. Provided by the user API. */
 export type Authenticator = (token: string) => Requester | undefined | Promise<Requester | undefined>;
 
+/** Checks a federation request's signature over its JSON body (undefined when it has none);
+ * returns the origin server name, or throws MatrixError 401. */
+export type ServerAuthenticator = (c: Context, content: unknown) => string | Promise<string>;
+
 export interface HandlerInput<B, Q, P> {
   body: B;
   query: Q;
   params: P;
   requester: Requester | undefined;
+  /** The calling server, for `auth: 'server'` endpoints. */
+  origin: string | undefined;
   c: Context;
 }
 
@@ -93,6 +100,7 @@ export function accessTokenOf(c: Context): string | undefined {
 export interface RunOptions {
   maxBody: number;
   authenticate?: Authenticator;
+  authenticateServer?: ServerAuthenticator;
   rateLimiter?: RateLimiter;
 }
 
@@ -105,6 +113,20 @@ function remoteAddress(c: Context): string {
 /** Runs an endpoint for a request: auth, body/query/path validation, handler, JSON reply. */
 export async function runEndpoint(e: AnyEndpoint, c: Context, opts: RunOptions): Promise<Response> {
   let requester: Requester | undefined;
+  let origin: string | undefined;
+  if (e.auth === 'server') {
+    // The signature covers the body, so it is read (not yet validated) first.
+    const bytes = await readBody(c.req.raw, e.maxBody ?? opts.maxBody);
+    const raw = bytes.byteLength === 0 ? undefined : parseJsonObject(bytes);
+    if (!opts.authenticateServer) throw new MatrixError(401, 'M_UNAUTHORIZED', 'Federation is not enabled');
+    origin = await opts.authenticateServer(c, raw);
+    const body = e.body ? parseWith(e.body, 'body', raw ?? (e.optionalBody ? {} : raw)) : undefined;
+    const query = parseWith(e.query, 'query', c.req.query());
+    const params = parseWith(e.params, 'path', c.req.param());
+    const out = await e.handler({ body, query, params, requester: undefined, origin, c });
+    if (out instanceof Response) return out;
+    return c.json(out as object);
+  }
   if (e.auth !== 'none') {
     const token = accessTokenOf(c);
     if (token === undefined) {
@@ -128,7 +150,7 @@ export async function runEndpoint(e: AnyEndpoint, c: Context, opts: RunOptions):
   }
   const query = parseWith(e.query, 'query', c.req.query());
   const params = parseWith(e.params, 'path', c.req.param());
-  const out = await e.handler({ body, query, params, requester, c });
+  const out = await e.handler({ body, query, params, requester, origin, c });
   if (out instanceof Response) return out;
   return c.json(out as object);
 }

@@ -17,6 +17,9 @@ export interface InputEvent {
   origin?: string;
   /** For local events: the client transaction, echoed in sync. */
   transaction?: { deviceId: string; txnId: string };
+  /** The state before the event, as ids of events already stored (a join's state from
+   * send_join): used instead of the state after its prev events, which we may not have. */
+  stateEventIds?: string[];
 }
 
 export type InputOutcome =
@@ -35,6 +38,12 @@ export interface RoomserverInputAPI {
 export interface MissingEventFetcher {
   /** Fetches events by id from `origin` (or any server in the room). Unverified JSON. */
   fetchEvents(roomId: string, eventIds: string[], origin: string | undefined): Promise<PDUJson[]>;
+  /** /get_missing_events: events between our extremities (`earliest`) and `latest`. */
+  missingEvents?(roomId: string, earliest: string[], latest: string[], limit: number, minDepth: number, origin: string | undefined): Promise<PDUJson[]>;
+  /** /state: the state before an event and its auth chain. */
+  stateAt?(roomId: string, eventId: string, origin: string | undefined): Promise<{ pdus: PDUJson[]; authChain: PDUJson[] } | undefined>;
+  /** /backfill from servers in the room: events before `fromEventIds`, newest first. */
+  backfill?(roomId: string, fromEventIds: string[], limit: number): Promise<PDUJson[]>;
 }
 
 /** Entries on the `room.output` topic (durable: replayed from the room server's tables). */
@@ -58,6 +67,26 @@ export type RoomOutput =
   | {
       /** An event stored without changing the current state: backfilled or soft-failed. */
       type: 'old_room_event';
+      roomId: string;
+      roomVersion: string;
+      eventId: string;
+      event: PDUJson;
+      prevOutputOffset: number;
+    }
+  | {
+      /** An invite to a room this server is not in (received over federation). The event
+       * carries the room's stripped state in `unsigned.invite_room_state`. */
+      type: 'new_invite_event';
+      roomId: string;
+      roomVersion: string;
+      eventId: string;
+      event: PDUJson;
+      prevOutputOffset: number;
+    }
+  | {
+      /** A local user's membership in a room this server is not in changed without the room's
+       * timeline (a rejected remote invite, a withdrawn knock): the new member event. */
+      type: 'retire_invite_event';
       roomId: string;
       roomVersion: string;
       eventId: string;
@@ -165,4 +194,18 @@ export interface RoomserverPerformAPI {
   createRoom(req: CreateRoomRequest): Promise<{ roomId: string }>;
 }
 
-export type RoomserverAPI = RoomserverInputAPI & RoomserverQueryAPI & RoomserverPerformAPI & RoomserverAliasAPI;
+/** What the federation API asks of the room server beyond input and queries. */
+export interface RoomserverFederationAPI {
+  /** Stores an invite (already checked and counter-signed) for a room this server is not in
+   * and tells sync; when the room is known, it is input as a normal event instead. */
+  storeRemoteInvite(pdu: PDUJson, roomVersion: string): Promise<InputOutcome>;
+  /** Stores a local user's membership event for a room we are not in (a rejected invite). */
+  storeOutOfRoomMembership(pdu: PDUJson, roomVersion: string): Promise<InputOutcome>;
+  /** Fetches history before the earliest events we have over federation; resolves with how
+   * many new events were stored. */
+  performBackfill(roomId: string, fromEventIds: string[], limit: number): Promise<number>;
+  /** The pending invite of a local user to a room we are not in. */
+  pendingInvite(roomId: string, userId: string): RoomEvent | undefined;
+}
+
+export type RoomserverAPI = RoomserverInputAPI & RoomserverQueryAPI & RoomserverPerformAPI & RoomserverAliasAPI & RoomserverFederationAPI;

@@ -4,7 +4,7 @@ import type { Db } from '../db/index.js';
 import { CanonicalJsonError, canonicalJson } from '../crypto/index.js';
 import { MAX_PDU_BYTES, buildEvent, validatePDU } from '../events/index.js';
 import { DEFAULT_ROOM_VERSION, getRoomVersion } from '../events/roomversions.js';
-import type { RoomEvent } from '../events/types.js';
+import type { PDUJson, RoomEvent } from '../events/types.js';
 import { MatrixError, forbidden, notFound } from '../http/errors.js';
 import type { Log, LogMessage } from '../log/index.js';
 import type { Logger } from '../logger.js';
@@ -181,6 +181,49 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
       }
     }
     return { roomId };
+  }
+
+  /** Swaps in federation's fetcher once federation exists (it is built after us). */
+  set fetcher(f: MissingEventFetcher) {
+    this.input.fetcher = f;
+  }
+
+  storeRemoteInvite(pdu: PDUJson, roomVersion: string): Promise<InputOutcome> {
+    return this.queue.run(pdu.room_id ?? '', async () => {
+      const room = this.store.room(pdu.room_id ?? '');
+      // Already in the room: the invite is an ordinary event of its DAG.
+      if (room && room.stateSnapshotNid !== 0 && this.joinedServers(room.roomId).includes(this.deps.serverName)) {
+        return this.input.process({ kind: 'new', pdu, roomVersion });
+      }
+      return this.input.storeOutOfRoom({ kind: 'outlier', pdu, roomVersion }, 'new_invite_event');
+    });
+  }
+
+  storeOutOfRoomMembership(pdu: PDUJson, roomVersion: string): Promise<InputOutcome> {
+    return this.queue.run(pdu.room_id ?? '', async () => this.input.storeOutOfRoom({ kind: 'outlier', pdu, roomVersion }, 'retire_invite_event'));
+  }
+
+  pendingInvite(roomId: string, userId: string): RoomEvent | undefined {
+    const room = this.store.room(roomId);
+    const m = room && this.store.membership(room.roomNid, userId);
+    return m && m.membership === 'invite' ? this.store.eventByNid(m.eventNid).event : undefined;
+  }
+
+  /** Backfill: asks federation for events before `fromEventIds`, inputs the new ones as
+   * history, newest first (so readers can place each before the previous). */
+  async performBackfill(roomId: string, fromEventIds: string[], limit: number): Promise<number> {
+    const info = this.roomInfo(roomId);
+    if (!info || !this.input.fetcher.backfill) return 0;
+    const pdus = await this.input.fetcher.backfill(roomId, fromEventIds, limit).catch(() => [] as PDUJson[]);
+    const ordered = pdus
+      .filter((p) => typeof p === 'object' && p !== null)
+      .sort((a, b) => (Number(b.depth) || 0) - (Number(a.depth) || 0));
+    let stored = 0;
+    for (const pdu of ordered) {
+      const out = await this.queue.run(roomId, () => this.input.process({ kind: 'old', pdu, roomVersion: info.version }));
+      if (out.status === 'accepted') stored++;
+    }
+    return stored;
   }
 
   setAlias(alias: string, roomId: string, creator: string): boolean {

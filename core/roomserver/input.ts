@@ -47,13 +47,13 @@ export class InputProcessor {
     private readonly db: Database.Database,
     private readonly log: Log,
     private readonly keys: KeyProvider,
-    private readonly fetcher: MissingEventFetcher,
+    public fetcher: MissingEventFetcher,
     private readonly logger: Logger,
   ) {}
 
   /** `built` is set when this room server built and signed the event itself (and validated
    * it): its format and our own signature need no second check. */
-  async process(input: InputEvent, built?: RoomEvent): Promise<InputOutcome> {
+  async process(input: InputEvent, built?: RoomEvent, nested = 0): Promise<InputOutcome> {
     let eventId: string | undefined;
     try {
       const checked = built ? { event: built, version: built.version } : this.checkFormatAndSignatures(input);
@@ -61,11 +61,12 @@ export class InputProcessor {
       const existing = this.store.event(eventId);
       if (existing && (!existing.isOutlier || input.kind === 'outlier')) return { status: 'duplicate', eventId };
       await this.fetchMissing(checked.event, input);
+      const stateBefore = input.kind === 'new' && !input.stateEventIds ? await this.fillPrevGap(checked.event, input, nested) : undefined;
       let published: Array<{ offset: number; entry: RoomOutput }> = [];
       let outcome: InputOutcome;
       try {
         outcome = this.db.transaction(() => {
-          const r = this.storeEvent(checked.event, input, existing);
+          const r = this.storeEvent(checked.event, input, existing, stateBefore);
           published = r.outputs;
           return r.outcome;
         })();
@@ -83,6 +84,38 @@ export class InputProcessor {
       this.logger.error({ err: e, event_id: eventId }, 'unexpected error processing event');
       return { status: 'rejected', eventId, reason: `internal error: ${(e as Error).message}` };
     }
+  }
+
+  /**
+   * A local user's invite to (or leave from) a room this server is not in: checked for
+   * format and signatures, stored as an outlier with the user's membership, and handed to
+   * sync as `new_invite_event` / `retire_invite_event`.
+   */
+  storeOutOfRoom(input: InputEvent, type: 'new_invite_event' | 'retire_invite_event'): InputOutcome {
+    let checked: { event: RoomEvent; version: RoomVersion };
+    try {
+      checked = this.checkFormatAndSignatures(input);
+    } catch (e) {
+      if (e instanceof Rejection) return { status: 'rejected', reason: e.message };
+      throw e;
+    }
+    const ev = checked.event;
+    if (ev.type !== 'm.room.member' || ev.stateKey === undefined) return { status: 'rejected', eventId: ev.eventId, reason: 'not a member event' };
+    let published: Array<{ offset: number; entry: RoomOutput }> = [];
+    const outcome = this.db.transaction((): InputOutcome => {
+      if (this.store.event(ev.eventId)) return { status: 'duplicate', eventId: ev.eventId };
+      const room = this.store.room(ev.roomId) ?? this.store.createRoom(ev.roomId, checked.version);
+      const nid = this.store.insertEvent(room.roomNid, ev, null, EventStatus.Accepted, true, null);
+      const m = ev.content.membership;
+      this.store.setMembership(room.roomNid, ev.stateKey!, typeof m === 'string' ? m : 'leave', nid);
+      const outputs: Array<{ offset: number; entry: RoomOutput }> = [];
+      this.emit(room, { type, roomId: ev.roomId, roomVersion: checked.version.id, eventId: ev.eventId, event: ev.json, prevOutputOffset: room.lastOutputOffset }, outputs);
+      this.store.updateRoom(room);
+      published = outputs;
+      return { status: 'accepted', eventId: ev.eventId };
+    })();
+    for (const { offset, entry } of published) this.log.publish(ROOM_OUTPUT_TOPIC, entry.roomId, entry, offset);
+    return outcome;
   }
 
   /** Steps 1–3: format, signatures, content hash (a mismatch means the event is used redacted). */
@@ -130,16 +163,85 @@ export class InputProcessor {
     return { event: toRoomEvent(pdu, eventId, version, roomId), version };
   }
 
-  /** Asks federation for auth events (and, for live events, prev events) we do not have,
-   * and inputs what it finds as outliers first. */
+  /** Asks federation for auth events we do not have, and inputs them as outliers first. */
   private async fetchMissing(event: RoomEvent, input: InputEvent): Promise<void> {
-    const wanted = new Set(event.authEventIds);
-    if (input.kind !== 'outlier') for (const p of event.prevEventIds) wanted.add(p);
-    const missing = [...wanted].filter((id) => !this.store.event(id));
+    const missing = event.authEventIds.filter((id) => !this.store.event(id));
     if (missing.length === 0) return;
     const fetched = await this.fetcher.fetchEvents(event.roomId, missing, input.origin);
     for (const pdu of fetched) {
       await this.process({ kind: 'outlier', pdu, roomVersion: event.version.id, origin: input.origin });
+    }
+  }
+
+  /** Prev events with state that we have. */
+  private knownPrev(id: string): StoredEvent | undefined {
+    const p = this.store.event(id);
+    return p && p.stateSnapshotNid !== null && !p.isOutlier ? p : undefined;
+  }
+
+  /**
+   * A live event whose prev events we lack: first ask its sender for the events in between
+   * (/get_missing_events) and input them in order; if a gap remains, take the state at each
+   * missing prev event from the sender (/state) and resolve it with the states we have.
+   * Returns the state before the event in that second case.
+   */
+  private async fillPrevGap(event: RoomEvent, input: InputEvent, nested: number): Promise<NidState | undefined> {
+    const room = this.store.room(event.roomId);
+    if (!room || room.stateSnapshotNid === 0) return undefined;
+    let missing = event.prevEventIds.filter((id) => !this.knownPrev(id));
+    if (missing.length === 0) return undefined;
+    if (nested === 0 && this.fetcher.missingEvents) {
+      const latest = room.latestEventNids.map((n) => this.store.eventIdOf(n));
+      const minDepth = Math.max(0, Math.min(...room.latestEventNids.map((n) => this.store.eventByNid(n).event.depth)) - 20);
+      const pdus = await this.fetcher.missingEvents(event.roomId, latest, [event.eventId], 50, minDepth, input.origin).catch(() => []);
+      const sorted = pdus.filter((p) => typeof p === 'object' && p !== null).sort((a, b) => (Number(a.depth) || 0) - (Number(b.depth) || 0));
+      for (const pdu of sorted) await this.process({ kind: 'new', pdu, roomVersion: event.version.id, origin: input.origin }, undefined, nested + 1);
+      missing = event.prevEventIds.filter((id) => !this.knownPrev(id));
+      if (missing.length === 0) return undefined;
+    }
+    if (!this.fetcher.stateAt) return undefined;
+    const states: StateMap[] = [];
+    for (const id of event.prevEventIds) {
+      const known = this.knownPrev(id);
+      if (known) {
+        states.push(this.toStateMap(this.stateAfter(known)));
+        continue;
+      }
+      const st = await this.fetcher.stateAt(event.roomId, id, input.origin).catch(() => undefined);
+      if (!st) throw new Rejection(`missing prev event ${id} and no state for it`);
+      for (const pdu of [...st.authChain, ...st.pdus]) {
+        await this.process({ kind: 'outlier', pdu, roomVersion: event.version.id, origin: input.origin });
+      }
+      const map: StateMap = new Map();
+      for (const pdu of st.pdus) {
+        const ev = this.storedFromPdu(pdu, event.version);
+        if (ev && ev.status !== EventStatus.Rejected && ev.event.stateKey !== undefined) map.set(mapKey(ev.event.type, ev.event.stateKey), ev.event.eventId);
+      }
+      // The state after the prev event includes the prev event itself when it is state.
+      const [prevPdu] = await this.fetcher.fetchEvents(event.roomId, [id], input.origin).catch(() => []);
+      if (prevPdu) {
+        await this.process({ kind: 'outlier', pdu: prevPdu, roomVersion: event.version.id, origin: input.origin });
+        const prev = this.storedFromPdu(prevPdu, event.version);
+        if (prev && prev.event.eventId === id && prev.status !== EventStatus.Rejected && prev.event.stateKey !== undefined) {
+          map.set(mapKey(prev.event.type, prev.event.stateKey), id);
+        }
+      }
+      states.push(map);
+    }
+    const provider = {
+      get: (eid: string) => this.store.event(eid)?.event,
+      isRejected: (eid: string) => this.store.event(eid)?.status === EventStatus.Rejected,
+    };
+    return this.fromStateMap(states.length === 1 ? states[0]! : resolveState(event.version, states, provider));
+  }
+
+  /** The stored copy of an event given as wire JSON (by its computed id). */
+  private storedFromPdu(pdu: PDUJson, version: RoomVersion): StoredEvent | undefined {
+    try {
+      const id = version.eventIdFormat === 'v1' ? pdu.event_id : computeEventId(pdu, version);
+      return id ? this.store.event(id) : undefined;
+    } catch {
+      return undefined;
     }
   }
 
@@ -157,6 +259,18 @@ export class InputProcessor {
     for (const [k, nid] of state) {
       const [type, key] = this.store.stateKeyOf(k);
       out.set(mapKey(type, key), this.store.eventIdOf(nid));
+    }
+    return out;
+  }
+
+  /** State from event ids we have stored (a join's state); unknown ids are a rejection. */
+  private fromIds(ids: string[]): NidState {
+    const out = new Map<number, number>();
+    for (const id of ids) {
+      const ev = this.store.event(id);
+      if (!ev) throw new Rejection(`state names unknown event ${id}`);
+      if (ev.event.stateKey === undefined || ev.status === EventStatus.Rejected) continue;
+      out.set(this.store.packedKey(ev.event.type, ev.event.stateKey, true)!, ev.nid);
     }
     return out;
   }
@@ -189,6 +303,7 @@ export class InputProcessor {
     event: RoomEvent,
     input: InputEvent,
     existing: StoredEvent | undefined,
+    givenState?: NidState,
   ): { outcome: InputOutcome; outputs: Array<{ offset: number; entry: RoomOutput }> } {
     const version = event.version;
     const isCreate = event.type === 'm.room.create' && event.stateKey === '';
@@ -229,14 +344,34 @@ export class InputProcessor {
       return { outcome: { status: 'accepted', eventId: event.eventId }, outputs: [] };
     }
 
-    // The state before the event: from its prev events.
-    const prevs: StoredEvent[] = [];
-    for (const id of event.prevEventIds) {
-      const p = this.store.event(id);
-      if (!p || p.stateSnapshotNid === null) throw new Rejection(`missing prev event ${id}`);
-      prevs.push(p);
+    if (input.kind === 'old') {
+      // Backfilled history: checked against its own auth events (its prev events are older
+      // still, usually unknown), stored without state, and handed to readers as history.
+      if (existing) this.store.promoteOutlier(existing.nid, event.eventId, null, EventStatus.Accepted, null);
+      else this.store.insertEvent(room.roomNid, event, null, EventStatus.Accepted, false, null);
+      const outputs: Array<{ offset: number; entry: RoomOutput }> = [];
+      this.emit(
+        room,
+        { type: 'old_room_event', roomId: room.roomId, roomVersion: version.id, eventId: event.eventId, event: event.json, prevOutputOffset: room.lastOutputOffset },
+        outputs,
+      );
+      this.store.updateRoom(room);
+      return { outcome: { status: 'accepted', eventId: event.eventId }, outputs };
     }
-    const before: NidState = prevs.length === 0 ? new Map() : this.resolve(version, prevs);
+
+    // The state before the event: given (a join's state, a gap we filled), or from its prev events.
+    const prevs: StoredEvent[] = [];
+    let before: NidState;
+    if (input.stateEventIds || givenState) {
+      before = givenState ?? this.fromIds(input.stateEventIds!);
+    } else {
+      for (const id of event.prevEventIds) {
+        const p = this.knownPrev(id);
+        if (!p) throw new Rejection(`missing prev event ${id}`);
+        prevs.push(p);
+      }
+      before = prevs.length === 0 ? new Map() : this.resolve(version, prevs);
+    }
     const byState = checkAuth(event, authStateOf(this.store, before, create));
     const baseSnapshot = prevs.length === 1 ? prevs[0]!.stateSnapshotNid! : room.stateSnapshotNid;
     const snapshot = this.store.state.store(room.roomNid, baseSnapshot, before);
@@ -257,20 +392,6 @@ export class InputProcessor {
     if (isCreate) this.setCreate(room, nid);
     const stored = this.store.event(event.eventId)!;
     const outputs: Array<{ offset: number; entry: RoomOutput }> = [];
-
-    if (input.kind === 'old') {
-      const entry: RoomOutput = {
-        type: 'old_room_event',
-        roomId: room.roomId,
-        roomVersion: version.id,
-        eventId: event.eventId,
-        event: event.json,
-        prevOutputOffset: room.lastOutputOffset,
-      };
-      this.emit(room, entry, outputs);
-      this.store.updateRoom(room);
-      return { outcome: { status: 'accepted', eventId: event.eventId }, outputs };
-    }
 
     // Forward extremities and the new current state.
     const prevSet = new Set(event.prevEventIds);

@@ -59,7 +59,8 @@ export class SyncIngest {
       const o = m.value;
       if (o.type === 'new_room_event') this.newEvent(o, wake);
       else if (o.type === 'old_room_event') this.oldEvent(o);
-      else this.redacted(o, wake);
+      else if (o.type === 'redacted_event') this.redacted(o, wake);
+      else this.outOfRoomMembership(o, wake);
     }
   }
 
@@ -181,9 +182,37 @@ export class SyncIngest {
     for (const u of this.store.membersWith(o.roomId, 'join')) wake.add(u);
   }
 
+  /** An invite to (or a rejected invite of) a room this server is not in: only the user's
+   * membership changes; the invite keeps the room's stripped state for the invite section. */
+  private outOfRoomMembership(o: Extract<RoomOutput, { type: 'new_invite_event' | 'retire_invite_event' }>, wake: Set<string>): void {
+    if (this.store.event(o.eventId) || o.event.state_key === undefined) return;
+    const json = clientEventOf(o.eventId, o.roomId, o.event);
+    const stripped = (o.event.unsigned as JsonObject | undefined)?.invite_room_state;
+    if (Array.isArray(stripped)) json.unsigned = { invite_room_state: stripped };
+    const m = o.event.content.membership;
+    const pos = this.store.insertEvent({
+      room_id: o.roomId,
+      event_id: o.eventId,
+      sender: o.event.sender,
+      type: o.event.type,
+      state_key: o.event.state_key,
+      json: JSON.stringify(json),
+      depth: o.event.depth,
+      room_version: o.roomVersion,
+      in_timeline: 0,
+      txn_device: null,
+      txn_id: null,
+    });
+    this.store.insertMembership({ user_id: o.event.state_key, room_id: o.roomId, membership: typeof m === 'string' ? m : 'leave', pos, event_id: o.eventId });
+    wake.add(o.event.state_key);
+  }
+
   private oldEvent(o: Extract<RoomOutput, { type: 'old_room_event' }>): void {
-    if (this.store.event(o.eventId)) return;
-    this.store.insertEvent({
+    const existing = this.store.event(o.eventId);
+    if (existing?.in_timeline === 1) return;
+    // A state event first seen in a join's state now takes its place in the history.
+    if (existing) this.store.raw.prepare('DELETE FROM sy_events WHERE event_id = ?').run(o.eventId);
+    this.store.insertHistoricEvent({
       room_id: o.roomId,
       event_id: o.eventId,
       sender: o.event.sender,
@@ -192,7 +221,7 @@ export class SyncIngest {
       json: JSON.stringify(clientEventOf(o.eventId, o.roomId, o.event)),
       depth: o.event.depth,
       room_version: o.roomVersion,
-      in_timeline: 0,
+      in_timeline: 1,
       txn_device: null,
       txn_id: null,
     });

@@ -25,6 +25,9 @@ export interface SyncApiDeps {
   serverName: string;
   roomserver: RoomserverQueryAPI;
   users: UserAPI;
+  /** Fetches older history over federation (the room server's backfill); resolves with the
+   * number of events stored. */
+  backfill?: (roomId: string, fromEventIds: string[], limit: number) => Promise<number>;
 }
 
 export interface SyncRequest {
@@ -41,6 +44,8 @@ export interface Page {
 }
 
 const DEFAULT_TIMELINE_LIMIT = 10;
+
+const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 const SCAN_BATCH = 200;
 
 /** What a user may see of one room, per "History visibility" (state at each event). */
@@ -314,11 +319,11 @@ export class SyncApi implements SyncAPI {
       } else if (m.membership === 'invite' || m.membership === 'knock') {
         if (!changed && !req.fullState) continue;
         const row = this.store.event(m.event_id);
-        const stripped: JsonValue[] = this.deps.roomserver.strippedState(roomId);
-        if (row) {
-          const ev = JSON.parse(row.json) as JsonObject;
-          stripped.push({ type: row.type, state_key: row.state_key ?? '', sender: row.sender, content: ev.content ?? {} });
-        }
+        const ev = row ? (JSON.parse(row.json) as JsonObject) : undefined;
+        // A remote invite carries the room's stripped state; a local room has its own.
+        const given = (ev?.unsigned as JsonObject | undefined)?.invite_room_state;
+        const stripped: JsonValue[] = Array.isArray(given) ? given.filter((e) => !(isObj(e) && e.type === 'm.room.member' && e.state_key === userId)) : this.deps.roomserver.strippedState(roomId);
+        if (row && ev) stripped.push({ type: row.type, state_key: row.state_key ?? '', sender: row.sender, content: ev.content ?? {} });
         if (m.membership === 'invite') invite[roomId] = { invite_state: { events: stripped } };
         else knock[roomId] = { knock_state: { events: stripped } };
       } else if (m.membership === 'leave' || m.membership === 'ban') {
@@ -418,6 +423,19 @@ export class SyncApi implements SyncAPI {
     return vis;
   }
 
+  /** GET /messages, asking federation for older history when the room's known history runs
+   * out before its create event. */
+  async messagesWithBackfill(requester: Requester, roomId: string, q: { dir: 'b' | 'f'; from?: number; to?: number; limit: number; filter: RoomEventFilter }): Promise<JsonObject> {
+    const first = this.messages(requester, roomId, q);
+    if (q.dir !== 'b' || first.end !== undefined || !this.deps.backfill) return first;
+    const earliest = this.store.earliestTimelineEvent(roomId);
+    if (!earliest || (earliest.type === 'm.room.create' && earliest.state_key === '')) return first;
+    const stored = await this.deps.backfill(roomId, [earliest.event_id], Math.max(q.limit, 20));
+    if (stored === 0) return first;
+    await this.caughtUp();
+    return this.messages(requester, roomId, q);
+  }
+
   /** GET /messages. Positions: a token at P sits between the events at P and P+1. */
   messages(requester: Requester, roomId: string, q: { dir: 'b' | 'f'; from?: number; to?: number; limit: number; filter: RoomEventFilter }): JsonObject {
     const vis = this.visibility(roomId, requester.userId);
@@ -426,7 +444,7 @@ export class SyncApi implements SyncAPI {
     const keep = (r: EventRow) => eventAllowed(q.filter, r) && vis.canSee(r);
     const { rows, exhausted } =
       q.dir === 'b'
-        ? this.scanBack(roomId, from, q.to ?? 0, q.limit, keep)
+        ? this.scanBack(roomId, from, q.to ?? Number.MIN_SAFE_INTEGER, q.limit, keep)
         : this.scanForward(roomId, from, Math.min(q.to ?? now.pdu, now.pdu), q.limit, keep);
     const out: JsonObject = { start: formatToken({ ...now, pdu: from }), chunk: rows.map((r) => this.render(r, requester)) };
     if (!exhausted && rows.length > 0) out.end = formatToken({ ...now, pdu: q.dir === 'b' ? rows[rows.length - 1]!.pos - 1 : rows[rows.length - 1]!.pos });

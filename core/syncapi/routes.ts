@@ -71,7 +71,7 @@ export function syncEndpoints(api: SyncApi): Endpoint[] {
         filter: z.string().optional(),
       }),
       handler: ({ params, query, requester }) =>
-        api.messages(me(requester), params.roomId, {
+        api.messagesWithBackfill(me(requester), params.roomId, {
           dir: query.dir,
           from: query.from !== undefined ? parseToken(query.from, 'from').pdu : undefined,
           to: query.to !== undefined ? parseToken(query.to, 'to').pdu : undefined,

@@ -222,6 +222,25 @@ export class SyncStorage {
   event(eventId: string): EventRow | undefined {
     return this.s.eventById.get(eventId);
   }
+  /** Backfilled history: placed below every position the room's readers have seen, each
+   * batch newest first, so that walking positions down walks history back. */
+  insertHistoricEvent(row: Omit<EventRow, 'pos'>): number {
+    const min = (this.raw.prepare('SELECT MIN(pos) AS m FROM sy_events').get() as { m: number | null }).m ?? 0;
+    const pos = Math.min(min, 0) - 1;
+    this.raw
+      .prepare(
+        `INSERT INTO sy_events (pos, room_id, event_id, sender, type, state_key, json, depth, room_version, in_timeline, txn_device, txn_id)
+         VALUES (@pos, @room_id, @event_id, @sender, @type, @state_key, @json, @depth, @room_version, @in_timeline, @txn_device, @txn_id)`,
+      )
+      .run({ ...row, pos });
+    return pos;
+  }
+
+  /** The room's earliest timeline event (where backfill continues from). */
+  earliestTimelineEvent(roomId: string): EventRow | undefined {
+    return this.raw.prepare('SELECT * FROM sy_events WHERE room_id = ? AND in_timeline = 1 ORDER BY pos ASC LIMIT 1').get(roomId) as EventRow | undefined;
+  }
+
   insertEvent(row: Omit<EventRow, 'pos'>): number {
     return Number(this.s.insertEvent.run(row).lastInsertRowid);
   }

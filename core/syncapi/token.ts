@@ -18,7 +18,9 @@ export function formatToken(t: StreamToken): string {
 
 /** Parses a token; a malformed one is 400 M_INVALID_PARAM. */
 export function parseToken(s: string, param = 'since'): StreamToken {
-  const m = /^s(\d{1,15}(?:_\d{1,15})*)$/.exec(s);
+  // Pagination tokens may be negative: backfilled history sits below position 0. Sync
+  // positions never are.
+  const m = (param === 'since' ? /^s(\d{1,15}(?:_\d{1,15})*)$/ : /^s(-?\d{1,15}(?:_\d{1,15})*)$/).exec(s);
   if (!m) throw invalidParam(`Malformed ${param} token`);
   const parts = m[1]!.split('_').map(Number);
   if (parts.length > 16 || parts.some((n) => !Number.isSafeInteger(n))) throw invalidParam(`Malformed ${param} token`);
