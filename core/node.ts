@@ -20,6 +20,8 @@ import { publicKeyFromServerName } from './identity.js';
 import { NO_FETCHER, Roomserver } from './roomserver/index.js';
 import { TypingServer, typingEndpoints } from './typing/index.js';
 import { ReceiptServer, receiptEndpoints } from './receipts/index.js';
+import { Owner } from './owner/index.js';
+import { StatusModel, defaultUiDir, joinedRooms, statusStreamEndpoint, uiHandler } from './status/index.js';
 
 /** Registration and login count against the per-client rate limit (guessing passwords). */
 const RATE_LIMITED_USER_PATHS = /\/(register|login)$/;
@@ -56,6 +58,10 @@ export interface AxonNode {
   readonly search: SearchApi;
   readonly typing: TypingServer;
   readonly receipts: ReceiptServer;
+  /** The person running the node: their account, login links and desktop session. */
+  readonly owner: Owner;
+  /** What the status page shows, shared by the desktop preload and the status stream. */
+  readonly statusModel: StatusModel;
   /** Starts serving; resolves with the bound address. */
   start(): Promise<{ url: string; host: string; port: number }>;
   /** Stops accepting, drains in-flight requests and consumers, closes the database. */
@@ -121,6 +127,10 @@ export function createNode(config: AxonConfig): AxonNode {
   const search = new SearchApi({ db, log, logger, roomserver });
   http.authenticate = (token) => users.authenticate(token);
   const startedAt = Date.now();
+  const owner = new Owner(users);
+  const statusModel = new StatusModel(() => ({ ...node.status() }), { rooms: () => joinedRooms(roomserver, owner.userId) });
+  // The built UI is served at / next to the APIs (headless and the desktop window alike).
+  const ui = uiHandler(defaultUiDir());
   let server: Server | undefined;
   let bound: { host: string; port: number; url: string } | null = null;
   let stopping: Promise<void> | undefined;
@@ -139,9 +149,12 @@ export function createNode(config: AxonConfig): AxonNode {
     search,
     typing,
     receipts,
+    owner,
+    statusModel,
     async start() {
       if (bound) return bound;
-      const s = createAdaptorServer({ fetch: http.fetch }) as Server;
+      await owner.ensure();
+      const s = createAdaptorServer({ fetch: (req: Request, env: unknown) => ui(req) ?? http.fetch(req, env) }) as Server;
       await new Promise<void>((resolve, reject) => {
         const onError = (e: NodeJS.ErrnoException) => {
           const where = `${config.http.host}:${config.http.port}`;
@@ -169,6 +182,8 @@ export function createNode(config: AxonConfig): AxonNode {
     },
     stop() {
       stopping ??= (async () => {
+        // Ends open status streams, which would otherwise hold the server open.
+        statusModel.close();
         if (server) {
           const s = server;
           // Stop accepting, let in-flight requests finish, then drop idle keep-alive sockets.
@@ -215,6 +230,7 @@ export function createNode(config: AxonConfig): AxonNode {
       }),
     ),
     endpoint({ method: 'GET', path: '/_axon/status', auth: 'none', handler: () => node.status() }),
+    statusStreamEndpoint(statusModel, (r) => owner.is(r)),
   );
   return node;
 }

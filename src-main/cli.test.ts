@@ -73,6 +73,22 @@ describe('axon CLI', () => {
     expect(await b.exit).toBe(0);
   });
 
+  it('prints a login link on the ready line that logs the owner in once', async () => {
+    const r = run(['--data', tmpDir(), '--http', '127.0.0.1:0']);
+    const { url, serverName } = await waitReady(r);
+    const m = /login link (\S+)/.exec(r.stdout());
+    expect(m?.[1]).toMatch(new RegExp(`^${url}/#login_token=`));
+    const token = decodeURIComponent(new URL(m![1]!).hash.slice('#login_token='.length));
+    const login = () =>
+      fetch(`${url}/_matrix/client/v3/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ type: 'm.login.token', token }) });
+    const first = await login();
+    expect(first.status).toBe(200);
+    expect(((await first.json()) as { user_id: string }).user_id).toBe(`@owner:${serverName}`);
+    expect((await login()).status).toBe(403);
+    r.child.kill('SIGTERM');
+    expect(await r.exit).toBe(0);
+  });
+
   it('reads settings from the data folder config file, and flags win', async () => {
     const data = tmpDir();
     fs.writeFileSync(path.join(data, 'config.json'), JSON.stringify({ http: '127.0.0.1:1', 'log-level': 'error' }));

@@ -27,7 +27,9 @@ async function main(): Promise<number> {
   try {
     node = createNode(cli.config);
     const { url } = await node.start();
-    process.stdout.write(`Axon ${AXON_VERSION} ready: client URL ${url} server name ${node.serverName}\n`);
+    // The link logs the owner in once (m.login.token, 15 minutes); restart for a new one.
+    const link = node.owner.loginLink(url);
+    process.stdout.write(`Axon ${AXON_VERSION} ready: client URL ${url} server name ${node.serverName} login link ${link}\n`);
   } catch (e) {
     if (e instanceof StartupError) {
       process.stderr.write(`axon: ${e.message}\n`);

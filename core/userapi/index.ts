@@ -11,6 +11,7 @@ import { ACCOUNT_DATA_TOPIC, type AccountDataOutput, type Profile, type UserAPI 
 import { hashPassword, verifyPassword } from './passwords.js';
 import { USERAPI_MIGRATIONS, UserApiStorage, type DeviceRow } from './storage.js';
 import { UiaSessions } from './uia.js';
+import { LoginTokens } from './logintokens.js';
 import { accountDataEndpoints } from './routes/accountdata.js';
 import { accountEndpoints } from './routes/account.js';
 import { adminEndpoints } from './routes/admin.js';
@@ -85,6 +86,8 @@ export class UserApi implements UserAPI {
   readonly serverName: string;
   readonly storage: UserApiStorage;
   readonly uia = new UiaSessions();
+  /** One-time m.login.token tokens (the owner's login link). */
+  readonly loginTokens = new LoginTokens();
   readonly config: UserApiConfig;
   readonly logger: Logger;
   readonly roomserver: RoomserverAPI;

@@ -267,7 +267,7 @@ describe('login', () => {
   it('lists the password flow and logs in by localpart, by full id, and with the deprecated user field', async () => {
     const h = await harness();
     await h.register('alice', 'correct horse');
-    expect((await h.call('GET', `${CS}/login`)).json).toEqual({ flows: [{ type: 'm.login.password' }] });
+    expect((await h.call('GET', `${CS}/login`)).json).toEqual({ flows: [{ type: 'm.login.password' }, { type: 'm.login.token' }] });
     const alice = `@alice:${h.server.name}`;
     const a = await h.call('POST', `${CS}/login`, pwLogin('ALICE', 'correct horse', { initial_device_display_name: 'Phone' }));
     expect(a.status).toBe(200);
@@ -289,7 +289,8 @@ describe('login', () => {
     ['no password', { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'alice' } }, 400, 'M_MISSING_PARAM'],
     ['no user', { type: 'm.login.password', password: 'x' }, 400, 'M_MISSING_PARAM'],
     ['no type', { user: 'alice', password: 'x' }, 400, 'M_MISSING_PARAM'],
-    ['an unknown login type', { type: 'm.login.token', token: 'x' }, 400, 'M_UNKNOWN'],
+    ['an unknown login type', { type: 'm.login.sso', token: 'x' }, 400, 'M_UNKNOWN'],
+    ['an unknown login token', { type: 'm.login.token', token: 'x' }, 403, 'M_FORBIDDEN'],
     ['an unknown identifier type', { type: 'm.login.password', identifier: { type: 'm.id.phone' }, password: 'x' }, 400, 'M_UNKNOWN'],
     ['a non-string password', pwLogin('alice', 5 as unknown as string), 400, 'M_BAD_JSON'],
   ])('refuses %s', async (_n, body, status, errcode) => {

@@ -8,6 +8,7 @@ const loginBody = z.object({
   identifier: z.object({ type: z.string(), user: z.string().optional() }).passthrough().optional(),
   user: z.string().optional(),
   password: z.string().max(512).optional(),
+  token: z.string().max(512).optional(),
   device_id: deviceIdSchema.optional(),
   initial_device_display_name: z.string().max(512).optional(),
   refresh_token: z.boolean().optional(),
@@ -19,7 +20,7 @@ export function loginEndpoints(api: UserApi): Endpoint[] {
       method: 'GET',
       path: `${CS}/login`,
       auth: 'none',
-      handler: () => ({ flows: [{ type: 'm.login.password' }] }),
+      handler: () => ({ flows: [{ type: 'm.login.password' }, { type: 'm.login.token' }] }),
     }),
     route({
       method: 'POST',
@@ -27,6 +28,12 @@ export function loginEndpoints(api: UserApi): Endpoint[] {
       auth: 'none',
       body: loginBody,
       handler: async ({ body }) => {
+        if (body.type === 'm.login.token') {
+          if (body.token === undefined) throw missingParam('Missing body parameter: token');
+          const tokenUser = api.loginTokens.consume(body.token);
+          if (tokenUser === undefined || api.isDeactivated(tokenUser)) throw forbidden('Invalid or expired login token');
+          return api.login(tokenUser, { deviceId: body.device_id, displayName: body.initial_device_display_name, refresh: body.refresh_token });
+        }
         if (body.type !== 'm.login.password') throw new MatrixError(400, 'M_UNKNOWN', `Unknown login type ${body.type}`);
         if (body.identifier && body.identifier.type !== 'm.id.user') throw new MatrixError(400, 'M_UNKNOWN', `Unknown identifier type ${body.identifier.type}`);
         const user = body.identifier?.user ?? body.user;
