@@ -192,6 +192,12 @@ export interface RoomserverPerformAPI {
   sendEvent(req: NewEventRequest): Promise<{ eventId: string; event: RoomEvent }>;
   /** Creates a room with the full initial event sequence for the preset. */
   createRoom(req: CreateRoomRequest): Promise<{ roomId: string }>;
+  /** Builds and signs a local event on the current state without inputting it (an invite
+   * that the invitee's server must sign first). Throws MatrixError(403) if auth rejects it. */
+  buildLocalEvent(req: NewEventRequest): Promise<{ pdu: PDUJson; event: RoomEvent }>;
+  /** An unsigned event template on the current state for a remote user (make_join,
+   * make_leave, make_knock). Throws MatrixError(403) if auth rejects it. */
+  eventTemplate(req: NewEventRequest): { pdu: PDUJson; roomVersion: string };
 }
 
 /** What the federation API asks of the room server beyond input and queries. */
@@ -208,4 +214,10 @@ export interface RoomserverFederationAPI {
   pendingInvite(roomId: string, userId: string): RoomEvent | undefined;
 }
 
-export type RoomserverAPI = RoomserverInputAPI & RoomserverQueryAPI & RoomserverPerformAPI & RoomserverAliasAPI & RoomserverFederationAPI;
+/** The public room directory, read by the client API and federation. */
+export interface RoomserverDirectoryAPI {
+  /** A page of the public room directory (summaries, `next_batch`/`prev_batch`). */
+  publicRooms(limit: number | undefined, since: string | undefined, term: string | undefined): Record<string, unknown>;
+}
+
+export type RoomserverAPI = RoomserverDirectoryAPI & RoomserverInputAPI & RoomserverQueryAPI & RoomserverPerformAPI & RoomserverAliasAPI & RoomserverFederationAPI;

@@ -19,10 +19,11 @@ import {
   type RoomserverAPI,
   type RoomserverAliasAPI,
 } from './api.js';
-import { authEventTypesNeeded } from './auth/index.js';
+import { authEventTypesNeeded, checkAuth } from './auth/index.js';
 import { InputProcessor, type KeyProvider } from './input.js';
 import { KeyedQueue } from './queue.js';
 import { RoomAliases } from './aliases.js';
+import { publicRoomsPage } from './publicrooms.js';
 import { initialRoomEvents } from './createroom.js';
 import { RoomQueries } from './queries.js';
 import { ROOMSERVER_MIGRATIONS, RoomserverStorage } from './storage/index.js';
@@ -92,9 +93,36 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
     return this.queue.run(req.roomId, () => this.buildAndInput(req));
   }
 
+  buildLocalEvent(req: NewEventRequest): Promise<{ pdu: PDUJson; event: RoomEvent }> {
+    return this.queue.run(req.roomId, async () => {
+      const built = this.buildOnCurrent(req);
+      this.checkOnCurrent(built.event);
+      return built;
+    });
+  }
+
+  eventTemplate(req: NewEventRequest): { pdu: PDUJson; roomVersion: string } {
+    const { pdu, event } = this.buildOnCurrent(req);
+    this.checkOnCurrent(event);
+    const { signatures: _s, hashes: _h, event_id: _e, origin: _o, ...template } = pdu;
+    return { pdu: template as PDUJson, roomVersion: event.version.id };
+  }
+
+  private checkOnCurrent(event: RoomEvent): void {
+    const r = checkAuth(event, { get: (t, k) => this.currentStateEvent(event.roomId, t, k) });
+    if (!r.allowed) throw forbidden(`${r.rule}: ${r.reason}`);
+  }
+
   /** Builds on the latest events and the current state, inside the room's queue so that
    * consecutive local events form a chain rather than forks. */
   private async buildAndInput(req: NewEventRequest): Promise<{ eventId: string; event: RoomEvent }> {
+    const { pdu, event } = this.buildOnCurrent(req);
+    const outcome = await this.input.process({ kind: 'new', pdu, transaction: req.transaction }, event);
+    if (outcome.status === 'accepted' || outcome.status === 'duplicate') return { eventId: event.eventId, event };
+    throw forbidden(outcome.status === 'rejected' || outcome.status === 'soft_failed' ? outcome.reason : 'event not accepted');
+  }
+
+  private buildOnCurrent(req: NewEventRequest): { pdu: PDUJson; event: RoomEvent } {
     const room = this.store.room(req.roomId);
     if (!room || room.createEventNid === 0) throw notFound(`Unknown room ${req.roomId}`);
     const latest = room.latestEventNids
@@ -120,9 +148,7 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
       authEvents: authEvents.map((e) => e.eventId),
       depth,
     });
-    const outcome = await this.input.process({ kind: 'new', pdu, transaction: req.transaction }, event);
-    if (outcome.status === 'accepted' || outcome.status === 'duplicate') return { eventId: event.eventId, event };
-    throw forbidden(outcome.status === 'rejected' || outcome.status === 'soft_failed' ? outcome.reason : 'event not accepted');
+    return { pdu, event };
   }
 
   /** Builds a client's event, turning what the client got wrong into its Matrix error. */
@@ -246,6 +272,9 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
   }
   isPublished(roomId: string): boolean {
     return this.aliases.isPublished(roomId);
+  }
+  publicRooms(limit: number | undefined, since: string | undefined, term: string | undefined): Record<string, unknown> {
+    return publicRoomsPage(this, limit, since, term);
   }
   publishedRooms(): string[] {
     return this.aliases.publishedRooms();
