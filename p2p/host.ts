@@ -144,7 +144,8 @@ export function createP2PHost(opts: P2POptions, logger?: Logger): P2PHost {
       addresses: { listen },
       transports: [tcp(), webSockets(), circuitRelayTransport()],
       connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
+      // A burst of requests may open many streams before the remote finishes its upgrade.
+      streamMuxers: [yamux({ maxEarlyStreams: 300 })],
       peerDiscovery: [
         ...(opts.peers.length > 0 ? [bootstrap({ list: opts.peers })] : []),
         ...(opts.mdns ? [mdns({ serviceTag: MDNS_SERVICE_TAG, interval: 5_000 })] : []),
