@@ -2,4 +2,7 @@ import { render } from 'preact';
 import { App } from './App.js';
 import './styles.css';
 
-render(<App />, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+// Drop the static "Starting…" placeholder: render() keeps what it does not own.
+root.textContent = '';
+render(<App />, root);

@@ -1,4 +1,4 @@
-import type { MatrixClient, Room } from 'matrix-js-sdk';
+import { EventStatus, type MatrixClient, type Room } from 'matrix-js-sdk';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { describeError } from '../api.js';
 import { USER_ID, roomLabel } from './client.js';
@@ -87,6 +87,16 @@ function Composer({ client, room }: { client: MatrixClient; room: Room }) {
     try {
       await client.sendTextMessage(room.roomId, body);
     } catch (e) {
+      // Drop the failed local echo: the text goes back into the composer to resend instead.
+      for (const ev of room.getLiveTimeline().getEvents()) {
+        if (ev.status === EventStatus.NOT_SENT && ev.getContent().body === body) {
+          try {
+            client.cancelPendingEvent(ev);
+          } catch {
+            // already gone
+          }
+        }
+      }
       setText(body);
       setError(`Your message was not sent. ${describeError(e)}`);
     }
