@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { multiaddr } from '@multiformats/multiaddr';
 import envPaths from 'env-paths';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 
@@ -19,6 +21,9 @@ export interface AxonConfig {
   maxBodyBytes: number;
   /** Requests per second per client on rate-limited endpoints (burst 5x); 0 turns it off. */
   rateLimit: number;
+  /** libp2p: listen multiaddrs (empty: TCP and WS on all interfaces, port 0), bootstrap peers
+   * (multiaddrs with /p2p/), LAN discovery by mDNS, and whether to serve as a circuit relay. */
+  p2p: { listen: string[]; peers: string[]; mdns: boolean; relay: boolean };
 }
 
 /** A configuration mistake: the CLI prints the message and exits with code 2. */
@@ -43,13 +48,24 @@ const OPTIONS = {
   'registration-token': { type: 'string', multiple: true },
   'max-body-bytes': { type: 'string' },
   'rate-limit': { type: 'string' },
+  p2p: { type: 'string', multiple: true },
+  peer: { type: 'string', multiple: true },
+  mdns: { type: 'boolean' },
+  relay: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
 
-type Settings = Partial<Record<Exclude<keyof typeof OPTIONS, 'help' | 'version' | 'registration-token'>, string>> & {
-  'registration-token'?: string[];
-};
+/** Settings that take a list (repeatable flags; a string or a list of strings in the file). */
+const LIST_KEYS = ['registration-token', 'p2p', 'peer'] as const;
+type ListKey = (typeof LIST_KEYS)[number];
+/** On/off settings (`--mdns`/`--no-mdns`; true/false in the file). */
+const BOOLEAN_KEYS = ['mdns', 'relay'] as const;
+type BooleanKey = (typeof BOOLEAN_KEYS)[number];
+
+type Settings = Partial<Record<Exclude<keyof typeof OPTIONS, 'help' | 'version' | ListKey | BooleanKey>, string>> &
+  Partial<Record<ListKey, string[]>> &
+  Partial<Record<BooleanKey, boolean>>;
 
 export const USAGE = `Usage: axon [options]
 
@@ -62,10 +78,16 @@ export const USAGE = `Usage: axon [options]
   --max-body-bytes N                  largest JSON request body (default 8388608)
   --rate-limit N                      requests/s per client when sending, creating rooms,
                                       registering or logging in (burst 5x; 0 = off; default 10)
+  --p2p MULTIADDR                     libp2p listen address (repeatable; default
+                                      /ip4/0.0.0.0/tcp/0 and /ip4/0.0.0.0/tcp/0/ws)
+  --peer MULTIADDR                    bootstrap peer, ending in /p2p/<peer id> (repeatable)
+  --no-mdns                           do not discover peers on the LAN by mDNS
+  --relay                             serve as a circuit relay for peers behind NAT
   -h, --help                          this text
   -v, --version                       print the version
 
-Settings may also be given in DATA/${CONFIG_FILE} with the same names as keys; flags win.`;
+Settings may also be given in DATA/${CONFIG_FILE} with the same names as keys (mdns and
+relay as true/false, p2p and peer as lists); flags win.`;
 
 export function parseHostPort(s: string): { host: string; port: number } {
   const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(s);
@@ -95,10 +117,15 @@ function readConfigFile(dataDir: string): Settings {
   const out: Settings = {};
   for (const [k, v] of Object.entries(obj)) {
     if (!(k in OPTIONS) || k === 'help' || k === 'version' || k === 'data') throw new ConfigError(`${file}: unknown setting "${k}"`);
-    if (k === 'registration-token') {
+    if ((LIST_KEYS as readonly string[]).includes(k)) {
       const list = Array.isArray(v) ? v : [v];
       if (!list.every((t) => typeof t === 'string')) throw new ConfigError(`${file}: "${k}" must be a string or a list of strings`);
-      out[k] = list as string[];
+      out[k as ListKey] = list as string[];
+      continue;
+    }
+    if ((BOOLEAN_KEYS as readonly string[]).includes(k)) {
+      if (typeof v !== 'boolean') throw new ConfigError(`${file}: "${k}" must be true or false`);
+      out[k as BooleanKey] = v;
       continue;
     }
     if (typeof v !== 'string' && typeof v !== 'number') throw new ConfigError(`${file}: "${k}" must be a string`);
@@ -113,7 +140,7 @@ export type CliResult = { kind: 'run'; config: AxonConfig } | { kind: 'help' } |
 export function parseCli(argv: string[]): CliResult {
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false, allowNegative: true }));
   } catch (e) {
     throw new ConfigError((e as Error).message.split('\n')[0]!);
   }
@@ -121,7 +148,7 @@ export function parseCli(argv: string[]): CliResult {
   if (values.version) return { kind: 'version' };
   const dataDir = path.resolve((values.data as string | undefined) ?? defaultDataDir());
   const file = readConfigFile(dataDir);
-  const flags = Object.fromEntries(Object.entries(values).filter(([, v]) => typeof v === 'string' || Array.isArray(v))) as Settings;
+  const flags = Object.fromEntries(Object.entries(values).filter(([k, v]) => v !== undefined && k !== 'help' && k !== 'version')) as Settings;
   return { kind: 'run', config: buildConfig(dataDir, { ...file, ...flags }) };
 }
 
@@ -143,6 +170,12 @@ function buildConfig(dataDir: string, s: Settings): AxonConfig {
   }
   const rateLimit = Number(s['rate-limit'] ?? 10);
   if (!Number.isFinite(rateLimit) || rateLimit < 0) throw new ConfigError('--rate-limit must be a number >= 0');
+  const listen = (s.p2p ?? []).map((a) => parseMultiaddr('--p2p', a));
+  const peers = (s.peer ?? []).map((a) => parseMultiaddr('--peer', a));
+  for (const p of peers) {
+    const id = multiaddr(p).getComponents().findLast((c) => c.name === 'p2p')?.value;
+    if (!id || !isPeerId(id)) throw new ConfigError(`--peer must end in /p2p/<peer id>, got "${p}"`);
+  }
   return {
     dataDir,
     rateLimit,
@@ -152,7 +185,25 @@ function buildConfig(dataDir: string, s: Settings): AxonConfig {
     registrationSharedSecret: secret,
     registrationTokens: s['registration-token'] ?? [],
     maxBodyBytes: maxBody,
+    p2p: { listen, peers, mdns: s.mdns ?? true, relay: s.relay ?? false },
   };
+}
+
+function isPeerId(s: string): boolean {
+  try {
+    peerIdFromString(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function parseMultiaddr(flag: string, s: string): string {
+  try {
+    return multiaddr(s).toString();
+  } catch {
+    throw new ConfigError(`${flag} must be a multiaddr, got "${s}"`);
+  }
 }
 
 /** A config for tests and embedding: a data folder and defaults for the rest. */

@@ -1,0 +1,52 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, USAGE, defaultConfig, parseCli, type AxonConfig } from './config.js';
+import { tmpDir } from './test/fixtures.js';
+
+const PEER = '/ip4/192.168.1.20/tcp/4001/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA';
+
+function run(args: string[], file?: object): AxonConfig {
+  const data = tmpDir('axon-config-');
+  if (file) fs.writeFileSync(path.join(data, 'config.json'), JSON.stringify(file));
+  const r = parseCli(['--data', data, ...args]);
+  if (r.kind !== 'run') throw new Error(r.kind);
+  return r.config;
+}
+
+describe('p2p settings', () => {
+  it('defaults: default listen addresses, no bootstrap peers, mDNS on, not a relay', () => {
+    expect(run([]).p2p).toEqual({ listen: [], peers: [], mdns: true, relay: false });
+    expect(defaultConfig(tmpDir()).p2p).toEqual({ listen: [], peers: [], mdns: true, relay: false });
+  });
+
+  it('reads repeatable --p2p and --peer, --no-mdns and --relay', () => {
+    const c = run(['--p2p', '/ip4/0.0.0.0/tcp/4001', '--p2p', '/ip4/0.0.0.0/tcp/4002/ws', '--peer', PEER, '--no-mdns', '--relay']);
+    expect(c.p2p).toEqual({ listen: ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws'], peers: [PEER], mdns: false, relay: true });
+  });
+
+  it('reads the same keys from config.json, and flags win', () => {
+    const file = { p2p: ['/ip4/127.0.0.1/tcp/4001'], peer: PEER, mdns: false, relay: true };
+    expect(run([], file).p2p).toEqual({ listen: ['/ip4/127.0.0.1/tcp/4001'], peers: [PEER], mdns: false, relay: true });
+    expect(run(['--mdns', '--p2p', '/ip4/127.0.0.1/tcp/5001'], file).p2p).toMatchObject({ listen: ['/ip4/127.0.0.1/tcp/5001'], mdns: true });
+  });
+
+  it.each([
+    [['--p2p', 'not-a-multiaddr'], undefined, /--p2p must be a multiaddr/],
+    [['--p2p', '/ip4/999.1.1.1/tcp/1'], undefined, /--p2p must be a multiaddr/],
+    [['--peer', '/ip4/10.0.0.1/tcp/4001'], undefined, /--peer must end in \/p2p\//],
+    [['--peer', '/ip4/10.0.0.1/tcp/4001/p2p/notapeerid'], undefined, /--peer must end in \/p2p\//],
+    [['--mdns=yes'], undefined, /--mdns/],
+    [[], { mdns: 'no' }, /"mdns" must be true or false/],
+    [[], { relay: 1 }, /"relay" must be true or false/],
+    [[], { peer: [PEER, 3] }, /"peer" must be a string or a list of strings/],
+    [[], { p2p: ['/nope'] }, /--p2p must be a multiaddr/],
+  ])('rejects %j %j with a ConfigError', (args, file, message) => {
+    expect(() => run(args, file)).toThrow(ConfigError);
+    expect(() => run(args, file)).toThrow(message);
+  });
+
+  it('documents the flags', () => {
+    for (const flag of ['--p2p MULTIADDR', '--peer MULTIADDR', '--no-mdns', '--relay']) expect(USAGE).toContain(flag);
+  });
+});
