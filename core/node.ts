@@ -18,6 +18,8 @@ import { AXON_VERSION } from './version.js';
 import { TransactionCache, clientApiEndpoints } from './clientapi/index.js';
 import { publicKeyFromServerName } from './identity.js';
 import { NO_FETCHER, Roomserver } from './roomserver/index.js';
+import { FederationApi, type DestinationStatus, type FederationTransport } from './federationapi/index.js';
+import { createP2PHost, type P2PHost, type PeerInfo } from '../p2p/index.js';
 import { TypingServer, typingEndpoints } from './typing/index.js';
 import { ReceiptServer, receiptEndpoints } from './receipts/index.js';
 import { Owner } from './owner/index.js';
@@ -36,6 +38,25 @@ export interface NodeStatus {
   http: { host: string; port: number; url: string } | null;
   databaseBytes: number;
   topics: TopicStatus[];
+  /** Outbound federation queues per destination. */
+  federation: { destinations: DestinationStatus[] };
+  /** The libp2p host: null when federation runs without it (in-process tests). */
+  peerId: string | null;
+  multiaddrs: string[];
+  peers: PeerInfo[];
+}
+
+/** libp2p settings: listen addresses, bootstrap peers, mDNS, acting as a relay. */
+export interface P2PSettings {
+  listen: string[];
+  peers: string[];
+  mdns: boolean;
+  relay: boolean;
+}
+
+export interface NodeOptions {
+  /** Carries federation requests instead of libp2p (tests that run nodes in one process). */
+  transport?: FederationTransport;
 }
 
 /** A startup problem the person can fix (folder not writable, port in use): the CLI prints
@@ -58,6 +79,9 @@ export interface AxonNode {
   readonly search: SearchApi;
   readonly typing: TypingServer;
   readonly receipts: ReceiptServer;
+  readonly federation: FederationApi;
+  /** The libp2p host (absent when a test hands in its own federation transport). */
+  readonly p2p: P2PHost | undefined;
   /** The person running the node: their account, login links and desktop session. */
   readonly owner: Owner;
   /** What the status page shows, shared by the desktop preload and the status stream. */
@@ -84,7 +108,7 @@ function urlOf(host: string, port: number): string {
 }
 
 /** Builds the whole component graph of one node. Nothing listens until start(). */
-export function createNode(config: AxonConfig): AxonNode {
+export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode {
   prepareDataDir(config.dataDir);
   const logger = createLogger(config.logLevel);
   let identity: Identity;
@@ -106,6 +130,7 @@ export function createNode(config: AxonConfig): AxonNode {
     signingKey: identity.key,
     // An Axon server's verify key is its name; federation adds fetching missing events.
     keys: { verifyKey: (server) => publicKeyFromServerName(server) },
+    // Replaced by federation's once it exists (below).
     fetcher: NO_FETCHER,
   });
   const users = new UserApi({
@@ -123,7 +148,35 @@ export function createNode(config: AxonConfig): AxonNode {
   // The EDU servers declare their topics before the sync API consumes them.
   const typing = new TypingServer({ log, roomserver });
   const receipts = new ReceiptServer({ db, log, roomserver });
-  const sync = new SyncApi({ db, log, logger, serverName: identity.serverName, roomserver, users });
+  // Federation runs over libp2p unless a test hands in its own transport.
+  const p2pSettings: P2PSettings = (config as { p2p?: P2PSettings }).p2p ?? { listen: [], peers: [], mdns: true, relay: false };
+  const p2p: P2PHost | undefined = opts.transport
+    ? undefined
+    : createP2PHost({ seed: identity.key.seed, ...p2pSettings }, logger);
+  const transport: FederationTransport = opts.transport ?? ((destination, req) => p2p!.fetch(destination, req));
+  const federation = new FederationApi({
+    db,
+    log,
+    logger,
+    serverName: identity.serverName,
+    key: identity.key,
+    roomserver,
+    users,
+    typing,
+    receipts,
+    transport,
+    knownServers: () => p2p?.status().peers.map((p) => p.serverName) ?? [],
+  });
+  roomserver.fetcher = federation.fetcher;
+  const sync = new SyncApi({
+    db,
+    log,
+    logger,
+    serverName: identity.serverName,
+    roomserver,
+    users,
+    backfill: (roomId, from, limit) => roomserver.performBackfill(roomId, from, limit),
+  });
   const search = new SearchApi({ db, log, logger, roomserver });
   http.authenticate = (token) => users.authenticate(token);
   const startedAt = Date.now();
@@ -149,11 +202,23 @@ export function createNode(config: AxonConfig): AxonNode {
     search,
     typing,
     receipts,
+    federation,
+    p2p,
     owner,
     statusModel,
     async start() {
       if (bound) return bound;
       await owner.ensure();
+      federation.start();
+      if (p2p) {
+        p2p.serve((req, remote) => federation.handle(req, { serverName: remote.serverName }));
+        p2p.onPeerSeen((name) => federation.peerSeen(name));
+        try {
+          await p2p.start();
+        } catch (e) {
+          throw new StartupError(`cannot start libp2p: ${(e as Error).message}`);
+        }
+      }
       const s = createAdaptorServer({ fetch: (req: Request, env: unknown) => ui(req) ?? http.fetch(req, env) }) as Server;
       await new Promise<void>((resolve, reject) => {
         const onError = (e: NodeJS.ErrnoException) => {
@@ -193,6 +258,8 @@ export function createNode(config: AxonConfig): AxonNode {
           await closed;
           clearTimeout(timer);
         }
+        await federation.close();
+        await p2p?.stop();
         await roomserver.idle();
         typing.close();
         await search.close();
@@ -210,11 +277,13 @@ export function createNode(config: AxonConfig): AxonNode {
         http: bound,
         databaseBytes: db.sizeBytes(),
         topics: log.status(),
+        federation: { destinations: federation.destinations() },
+        ...(p2p ? (({ peerId, multiaddrs, peers }) => ({ peerId, multiaddrs, peers }))(p2p.status()) : { peerId: null, multiaddrs: [], peers: [] }),
       };
     },
   };
 
-  const clientDeps = { serverName: identity.serverName, roomserver, users, receipts, txns: new TransactionCache(db), logger };
+  const clientDeps = { serverName: identity.serverName, roomserver, users, receipts, txns: new TransactionCache(db), logger, federation };
   const userEndpoints = userApiEndpoints(users).map((e) => (RATE_LIMITED_USER_PATHS.test(e.path) ? { ...e, rateLimited: true } : e));
   http.add(
     ...clientApiEndpoints(clientDeps, { baseUrl: () => bound?.url }),

@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import type { ReceiptsAPI } from '../receipts/api.js';
 import type { RoomserverAPI } from '../roomserver/api.js';
 import type { UserAPI } from '../userapi/api.js';
+import type { FederationAPI } from '../federationapi/api.js';
 import type { TransactionCache } from './transactions.js';
 
 /** What the client API's routes need: the components they call, by interface. */
@@ -13,6 +14,8 @@ export interface ClientApiDeps {
   receipts: ReceiptsAPI;
   txns: TransactionCache;
   logger: Logger;
+  /** Joins, invites and lookups across servers; absent when the node has no federation. */
+  federation?: FederationAPI;
 }
 
 export type { Db };

@@ -58,6 +58,8 @@ export class FederationApi implements FederationAPI {
   readonly edus = new Map<string, EduHandler>();
   private readonly offsets: OffsetStore;
   private readonly consumers: Consumer[] = [];
+  /** Our joins in progress, per room. */
+  private readonly joining = new Map<string, Promise<void>>();
   /** Local users typing per room, as last sent. */
   private readonly typingSent = new Map<string, Set<string>>();
 
@@ -78,6 +80,9 @@ export class FederationApi implements FederationAPI {
         store: this.store,
         edus: this.edus,
         relay: (roomId, pdu, except) => this.relay(roomId, pdu, except),
+        joined: async (roomId) => {
+          await this.joining.get(roomId)?.catch(() => undefined);
+        },
         logger: deps.logger,
       }) as AnyEndpoint[]),
     );
@@ -321,6 +326,20 @@ export class FederationApi implements FederationAPI {
   }
 
   async joinRemote(userId: string, roomId: string, servers: string[], content: JsonObject): Promise<void> {
+    const before = this.joining.get(roomId);
+    const p = (async () => {
+      await before?.catch(() => undefined);
+      await this.join(userId, roomId, servers, content);
+    })();
+    this.joining.set(roomId, p);
+    try {
+      await p;
+    } finally {
+      if (this.joining.get(roomId) === p) this.joining.delete(roomId);
+    }
+  }
+
+  private async join(userId: string, roomId: string, servers: string[], content: JsonObject): Promise<void> {
     let last: unknown;
     for (const server of this.candidates(servers)) {
       try {

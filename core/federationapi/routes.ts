@@ -19,6 +19,9 @@ export interface FederationRouteDeps {
   /** Sends an event that a remote user made through us (send_join/leave/knock) to the
    * other servers in the room. */
   relay: (roomId: string, pdu: PDUJson, except: string[]) => void;
+  /** Resolves once a join of ours into the room in progress has finished (events for the
+   * room may arrive before our own join has stored its state). */
+  joined: (roomId: string) => Promise<void>;
   logger: Logger;
 }
 
@@ -135,6 +138,7 @@ export function federationEndpoints(deps: FederationRouteDeps): AnyEndpoint[] {
         }
         await Promise.all(
           [...byRoom].map(async ([roomId, pdus]) => {
+            await deps.joined(roomId);
             const info = rs.roomInfo(roomId);
             for (const pdu of pdus) {
               const id = info ? eventIdOf(pdu, info.version) : undefined;
@@ -147,6 +151,7 @@ export function federationEndpoints(deps: FederationRouteDeps): AnyEndpoint[] {
                 continue;
               }
               const out = await rs.inputEvent({ kind: 'new', pdu, origin });
+              deps.logger.debug({ peer: origin, event_id: id, status: out.status, reason: 'reason' in out ? out.reason : undefined }, 'received PDU');
               results[id] = out.status === 'rejected' ? { error: out.reason } : {};
             }
           }),

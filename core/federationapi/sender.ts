@@ -105,6 +105,7 @@ export class FederationSender {
         for (const [id, r] of Object.entries(res.pdus ?? {})) {
           if (r && typeof r === 'object' && r.error) this.logger.debug({ peer: destination, event_id: id, reason: r.error }, 'PDU refused by destination');
         }
+        this.logger.debug({ peer: destination, txn_id: txnId, pdus: pdus.length, edus: edus.length }, 'transaction sent');
         if (this.closed) return;
         this.store.remove(ids);
         const row = this.store.destination(destination);

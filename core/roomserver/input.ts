@@ -195,7 +195,11 @@ export class InputProcessor {
       const minDepth = Math.max(0, Math.min(...room.latestEventNids.map((n) => this.store.eventByNid(n).event.depth)) - 20);
       const pdus = await this.fetcher.missingEvents(event.roomId, latest, [event.eventId], 50, minDepth, input.origin).catch(() => []);
       const sorted = pdus.filter((p) => typeof p === 'object' && p !== null).sort((a, b) => (Number(a.depth) || 0) - (Number(b.depth) || 0));
-      for (const pdu of sorted) await this.process({ kind: 'new', pdu, roomVersion: event.version.id, origin: input.origin }, undefined, nested + 1);
+      for (const pdu of sorted) {
+        // The walk may run past what we have (it stops only at our extremities): skip those.
+        if (this.storedFromPdu(pdu, event.version)) continue;
+        await this.process({ kind: 'new', pdu, roomVersion: event.version.id, origin: input.origin }, undefined, nested + 1);
+      }
       missing = event.prevEventIds.filter((id) => !this.knownPrev(id));
       if (missing.length === 0) return undefined;
     }
@@ -309,7 +313,8 @@ export class InputProcessor {
     const isCreate = event.type === 'm.room.create' && event.stateKey === '';
     let room = this.store.room(event.roomId);
     if (isCreate) {
-      if (room && room.createEventNid !== 0) throw new Rejection('room already exists');
+      // The create event we hold as an outlier may come again as history (backfill).
+      if (room && room.createEventNid !== 0 && existing?.nid !== room.createEventNid) throw new Rejection('room already exists');
       if (event.prevEventIds.length > 0 || event.authEventIds.length > 0) {
         // the auth rules say so too; checked here so no room row is made for it
         throw new Rejection('create event with prev or auth events');

@@ -3,8 +3,11 @@ import { createNode, type AxonNode } from '../node.js';
 import { tmpDir } from './fixtures.js';
 
 /** A real node on 127.0.0.1, port 0, in a temp data folder, with rate limits off. */
-export async function startTestNode(overrides: Partial<AxonConfig> = {}): Promise<{ node: AxonNode; url: string }> {
-  const node = createNode(defaultConfig(tmpDir('axon-node-'), { http: { host: '127.0.0.1', port: 0 }, logLevel: 'silent', rateLimit: 0, ...overrides }));
+/** libp2p for test nodes: loopback only, no mDNS on the host's network. */
+export const TEST_P2P = { listen: ['/ip4/127.0.0.1/tcp/0'], peers: [] as string[], mdns: false, relay: false };
+
+export async function startTestNode(overrides: Partial<AxonConfig> = {}, dataDir = tmpDir('axon-node-')): Promise<{ node: AxonNode; url: string }> {
+  const node = createNode(defaultConfig(dataDir, { http: { host: '127.0.0.1', port: 0 }, logLevel: (process.env.AXON_TEST_LOG as AxonConfig['logLevel'] | undefined) ?? 'silent', rateLimit: 0, p2p: TEST_P2P, ...overrides } as Partial<AxonConfig>));
   const { url } = await node.start();
   return { node, url };
 }

@@ -14,6 +14,10 @@ export function directoryEndpoints(deps: ClientApiDeps): AnyEndpoint[] {
     rs.membership(roomId, userId)?.membership === 'join' && userPowerLevel(userId, stateOf(roomId)) >= requiredPowerForEvent(type, true, stateOf(roomId));
 
   const publicRooms = (limit: number | undefined, since: string | undefined, term: string | undefined) => rs.publicRooms(limit, since, term);
+  const remotePublicRooms = (server: string, limit: number | undefined, since: string | undefined) => {
+    if (!deps.federation) throw notFound('This node has no federation');
+    return deps.federation.publicRooms(server, limit, since);
+  };
 
   return [
     endpoint({
@@ -102,7 +106,7 @@ export function directoryEndpoints(deps: ClientApiDeps): AnyEndpoint[] {
       auth: 'optional',
       query: z.object({ limit: z.coerce.number().int().min(0).optional(), since: z.string().optional(), server: z.string().optional() }),
       handler: ({ query }) => {
-        if (query.server !== undefined && query.server !== deps.serverName) throw notFound('Public rooms of other servers are not available yet');
+        if (query.server !== undefined && query.server !== deps.serverName) return remotePublicRooms(query.server, query.limit, query.since);
         return publicRooms(query.limit, query.since, undefined);
       },
     }),
@@ -119,7 +123,7 @@ export function directoryEndpoints(deps: ClientApiDeps): AnyEndpoint[] {
         third_party_instance_id: z.string().optional(),
       }),
       handler: ({ query, body }) => {
-        if (query.server !== undefined && query.server !== deps.serverName) throw notFound('Public rooms of other servers are not available yet');
+        if (query.server !== undefined && query.server !== deps.serverName) return remotePublicRooms(query.server, body.limit, body.since);
         return publicRooms(body.limit, body.since, body.filter?.generic_search_term);
       },
     }),

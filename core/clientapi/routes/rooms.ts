@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_ROOM_VERSION, getRoomVersion } from '../../events/index.js';
+import { DEFAULT_ROOM_VERSION, domainOf, getRoomVersion, isValidServerName } from '../../events/index.js';
 import type { JsonObject } from '../../events/types.js';
 import { MatrixError, endpoint, forbidden, invalidParam, type AnyEndpoint } from '../../http/index.js';
 import { userPowerLevel, actionPowerLevel } from '../../roomserver/auth/index.js';
@@ -42,14 +42,41 @@ function memberContent(deps: ClientApiDeps, userId: string, membership: string, 
   return content;
 }
 
-async function join(deps: ClientApiDeps, userId: string, roomIdOrAlias: string, reason?: string): Promise<{ room_id: string }> {
-  const roomId = resolveRoom(deps, roomIdOrAlias);
-  if (!deps.roomserver.roomInfo(roomId)) {
-    throw new MatrixError(404, 'M_NOT_FOUND', `Room ${roomId} is not known here; joining over federation is not available yet`);
+/** The room id and the servers that may let us in, for a room id or alias (remote aliases
+ * are asked of their server). */
+async function locateRoom(deps: ClientApiDeps, roomIdOrAlias: string, via: string[]): Promise<{ roomId: string; servers: string[] }> {
+  if (roomIdOrAlias.startsWith('#') && domainOf(roomIdOrAlias) !== deps.serverName) {
+    if (!deps.federation) return { roomId: resolveRoom(deps, roomIdOrAlias), servers: via };
+    const r = await deps.federation.resolveAlias(roomIdOrAlias);
+    return { roomId: r.roomId, servers: [...via, ...r.servers] };
   }
+  const roomId = resolveRoom(deps, roomIdOrAlias);
+  const servers = [...via];
+  // Before v12 a room id names the server that created it.
+  if (roomId.includes(':')) servers.push(domainOf(roomId));
+  return { roomId, servers };
+}
+
+/** Whether this server takes part in the room now (a local user is joined): then joins,
+ * leaves and knocks are local events; otherwise they go through a resident server. */
+function resident(deps: ClientApiDeps, roomId: string): boolean {
+  return deps.roomserver.roomInfo(roomId) !== undefined && deps.roomserver.joinedServers(roomId).includes(deps.serverName);
+}
+
+async function join(deps: ClientApiDeps, userId: string, roomIdOrAlias: string, reason: string | undefined, via: string[] = []): Promise<{ room_id: string }> {
   const rs = deps.roomserver;
-  if (rs.membership(roomId, userId)?.membership === 'join') return { room_id: roomId };
+  const { roomId, servers } = await locateRoom(deps, roomIdOrAlias, via);
+  if (rs.membership(roomId, userId)?.membership === 'join' && resident(deps, roomId)) return { room_id: roomId };
   const content = memberContent(deps, userId, 'join', reason);
+  if (!resident(deps, roomId)) {
+    const invite = rs.pendingInvite(roomId, userId);
+    const candidates = [...(invite ? [domainOf(invite.sender)] : []), ...servers].filter((s) => s !== deps.serverName);
+    if (deps.federation && candidates.length > 0) {
+      await deps.federation.joinRemote(userId, roomId, candidates, content);
+      return { room_id: roomId };
+    }
+    if (!rs.roomInfo(roomId)) throw new MatrixError(404, 'M_NOT_FOUND', `Room ${roomId} is not known here, and no server to join it through was given`);
+  }
   // Restricted rooms (v8+): a local member who may invite vouches for the join.
   const joinRule = rs.currentStateEvent(roomId, 'm.room.join_rules', '')?.content.join_rule;
   if ((joinRule === 'restricted' || joinRule === 'knock_restricted') && rs.membership(roomId, userId)?.membership !== 'invite') {
@@ -62,9 +89,17 @@ async function join(deps: ClientApiDeps, userId: string, roomIdOrAlias: string, 
   return { room_id: roomId };
 }
 
+/** `server_name` (deprecated) and `via` query parameters: servers to join through. */
+function viaOf(c: { req: { queries(k: string): string[] | undefined } }): string[] {
+  return [...(c.req.queries('via') ?? []), ...(c.req.queries('server_name') ?? [])].filter((s) => isValidServerName(s)).slice(0, 20);
+}
+
 async function setMembership(deps: ClientApiDeps, sender: string, roomId: string, target: string, membership: string, reason?: string) {
   requireRoom(deps.roomserver, roomId);
-  await deps.roomserver.sendEvent({ roomId, sender, type: 'm.room.member', stateKey: target, content: memberContent(deps, target, membership, reason) });
+  const req = { roomId, sender, type: 'm.room.member', stateKey: target, content: memberContent(deps, target, membership, reason) };
+  // A remote invitee's server signs the invite before it enters the room.
+  if (membership === 'invite' && deps.federation && domainOf(target) !== deps.serverName) await deps.federation.inviteRemote(req);
+  else await deps.roomserver.sendEvent(req);
   return {};
 }
 
@@ -95,7 +130,7 @@ export function roomEndpoints(deps: ClientApiDeps): AnyEndpoint[] {
           name: body.name,
           topic: body.topic,
           canonicalAlias: alias,
-          invite: body.invite,
+          invite: deps.federation ? body.invite?.filter((u) => domainOf(u) === deps.serverName) : body.invite,
           isDirect: body.is_direct,
           initialState: body.initial_state as Array<{ type: string; state_key?: string; content: JsonObject }> | undefined,
           powerLevelContentOverride: body.power_level_content_override as JsonObject | undefined,
@@ -104,6 +139,17 @@ export function roomEndpoints(deps: ClientApiDeps): AnyEndpoint[] {
         });
         if (alias && !rs.setAlias(alias, roomId, creator)) throw new MatrixError(400, 'M_ROOM_IN_USE', `Room alias ${alias} already exists`);
         if (body.visibility === 'public') rs.setPublished(roomId, true);
+        for (const u of body.invite ?? []) {
+          if (!deps.federation || domainOf(u) === deps.serverName) continue;
+          const content: JsonObject = { membership: 'invite' };
+          if (body.is_direct) content.is_direct = true;
+          try {
+            await deps.federation.inviteRemote({ roomId, sender: creator, type: 'm.room.member', stateKey: u, content });
+          } catch (e) {
+            // The room exists either way; an unreachable invitee can be invited again later.
+            deps.logger.warn({ room_id: roomId, err: (e as Error).message }, 'remote invite at room creation failed');
+          }
+        }
         return { room_id: roomId };
       },
     }),
@@ -115,7 +161,7 @@ export function roomEndpoints(deps: ClientApiDeps): AnyEndpoint[] {
       params: z.object({ roomIdOrAlias: roomIdOrAliasSchema }),
       body: reasonBody,
       optionalBody: true,
-      handler: ({ params, body, requester }) => join(deps, requester!.userId, params.roomIdOrAlias, body.reason),
+      handler: ({ params, body, requester, c }) => join(deps, requester!.userId, params.roomIdOrAlias, body.reason, viaOf(c)),
     }),
     endpoint({
       method: 'POST',
@@ -135,8 +181,12 @@ export function roomEndpoints(deps: ClientApiDeps): AnyEndpoint[] {
       params: z.object({ roomIdOrAlias: roomIdOrAliasSchema }),
       body: reasonBody,
       optionalBody: true,
-      handler: async ({ params, body, requester }) => {
-        const roomId = resolveRoom(deps, params.roomIdOrAlias);
+      handler: async ({ params, body, requester, c }) => {
+        const { roomId, servers } = await locateRoom(deps, params.roomIdOrAlias, viaOf(c));
+        if (!resident(deps, roomId) && deps.federation && servers.some((s) => s !== deps.serverName)) {
+          await deps.federation.knockRemote(requester!.userId, roomId, servers, memberContent(deps, requester!.userId, 'knock', body.reason));
+          return { room_id: roomId };
+        }
         await setMembership(deps, requester!.userId, roomId, requester!.userId, 'knock', body.reason);
         return { room_id: roomId };
       },
@@ -165,8 +215,13 @@ export function roomEndpoints(deps: ClientApiDeps): AnyEndpoint[] {
       body: reasonBody,
       optionalBody: true,
       handler: async ({ params, body, requester }) => {
-        requireRoom(rs, params.roomId);
         const current = rs.membership(params.roomId, requester!.userId)?.membership;
+        // Rejecting an invite (or withdrawing a knock) to a room we are not in.
+        if ((current === 'invite' || current === 'knock') && !resident(deps, params.roomId) && deps.federation) {
+          await deps.federation.leaveRemote(requester!.userId, params.roomId, body.reason);
+          return {};
+        }
+        requireRoom(rs, params.roomId);
         if (current === undefined) throw forbidden(`${requester!.userId} is not in room ${params.roomId}`);
         if (current === 'leave' || current === 'ban') return {};
         return setMembership(deps, requester!.userId, params.roomId, requester!.userId, 'leave', body.reason);
