@@ -127,6 +127,13 @@ describe.skipIf(!HAVE_CHROMIUM)(`the UI in Chromium${HAVE_CHROMIUM ? '' : ` (ski
       await expectText(op.getByTestId('message'), 'hi owner, bob here');
       await expectText(bp.getByTestId('message'), 'hi owner, bob here');
 
+      // Back on Bob's room list, a new message shows as unread.
+      await bp.getByRole('button', { name: 'Back to rooms' }).click();
+      await op.getByLabel('Message').fill('are you there?');
+      await op.getByLabel('Message').press('Enter');
+      await bp.getByTestId('room-item').getByLabel('1 unread').waitFor({ timeout: 15_000 });
+      await screenshot(bp, 'chat-bob-unread');
+
       await screenshot(op, 'chat-owner');
       await screenshot(bp, 'chat-bob-narrow');
       expect(owner.errors).toEqual([]);
