@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
-import { defaultConfig } from '../core/config.js';
+import { defaultConfig, type AxonConfig } from '../core/config.js';
 import { createNode } from '../core/node.js';
-import { registerUser } from '../core/test/node.js';
+import { TEST_P2P, registerUser } from '../core/test/node.js';
 import { tmpDir } from '../core/test/fixtures.js';
 import { percentile, round } from './stats.js';
 
@@ -17,7 +17,7 @@ async function json(res: Response): Promise<Record<string, unknown>> {
  * returns it), p50 and p99.
  */
 export async function clientApi(): Promise<Record<string, unknown>> {
-  const node = createNode(defaultConfig(tmpDir('axon-bench-'), { http: { host: '127.0.0.1', port: 0 }, logLevel: 'silent', rateLimit: 0 }));
+  const node = createNode(defaultConfig(tmpDir('axon-bench-'), { http: { host: '127.0.0.1', port: 0 }, logLevel: 'silent', rateLimit: 0, p2p: TEST_P2P } as Partial<AxonConfig>));
   const { url } = await node.start();
   try {
     const senders = await Promise.all(Array.from({ length: 10 }, (_, i) => registerUser(url, `sender${i}`)));

@@ -1,4 +1,6 @@
 import { clientApi } from './clientapi.js';
+import { federation } from './federation.js';
+import { p2pFederation } from './p2p.js';
 import { inputPipeline } from './roomserver.js';
 import { stateResolution } from './stateres.js';
 
@@ -7,4 +9,6 @@ export const benchmarks: Record<string, () => Promise<unknown>> = {
   roomserver_input: inputPipeline,
   state_resolution: stateResolution,
   client_api: clientApi,
+  p2p_federation: p2pFederation,
+  federation,
 };
