@@ -22,6 +22,7 @@ import { FederationApi, type DestinationStatus, type FederationTransport } from 
 import { createP2PHost, type P2PHost, type PeerInfo } from '../p2p/index.js';
 import { TypingServer, typingEndpoints } from './typing/index.js';
 import { ReceiptServer, receiptEndpoints } from './receipts/index.js';
+import { ToDeviceServer, toDeviceEndpoints } from './todevice/index.js';
 import { Owner } from './owner/index.js';
 import { StatusModel, defaultUiDir, joinedRooms, statusStreamEndpoint, uiHandler } from './status/index.js';
 
@@ -79,6 +80,7 @@ export interface AxonNode {
   readonly search: SearchApi;
   readonly typing: TypingServer;
   readonly receipts: ReceiptServer;
+  readonly toDevice: ToDeviceServer;
   readonly federation: FederationApi;
   /** The libp2p host (absent when a test hands in its own federation transport). */
   readonly p2p: P2PHost | undefined;
@@ -148,6 +150,8 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
   // The EDU servers declare their topics before the sync API consumes them.
   const typing = new TypingServer({ log, roomserver });
   const receipts = new ReceiptServer({ db, log, roomserver });
+  const toDevice = new ToDeviceServer({ db, log, serverName: identity.serverName, deviceIds: (u) => users.deviceIds(u) });
+  users.onDeviceDeleted((u, d) => toDevice.deleteInbox(u, d));
   // Federation runs over libp2p unless a test hands in its own transport.
   const p2pSettings: P2PSettings = (config as { p2p?: P2PSettings }).p2p ?? { listen: [], peers: [], mdns: true, relay: false };
   const p2p: P2PHost | undefined = opts.transport
@@ -168,6 +172,11 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
     knownServers: () => p2p?.status().peers.map((p) => p.serverName) ?? [],
   });
   roomserver.fetcher = federation.fetcher;
+  users.remoteProfile = async (userId) => {
+    const p = await federation.profile(userId);
+    if (!p) return undefined;
+    return { ...(typeof p.displayname === 'string' ? { displayname: p.displayname } : {}), ...(typeof p.avatar_url === 'string' ? { avatar_url: p.avatar_url } : {}) };
+  };
   const sync = new SyncApi({
     db,
     log,
@@ -176,6 +185,8 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
     roomserver,
     users,
     backfill: (roomId, from, limit) => roomserver.performBackfill(roomId, from, limit),
+    toDevice,
+    keys: users.keys,
   });
   const search = new SearchApi({ db, log, logger, roomserver });
   http.authenticate = (token) => users.authenticate(token);
@@ -202,6 +213,7 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
     search,
     typing,
     receipts,
+    toDevice,
     federation,
     p2p,
     owner,
@@ -292,6 +304,7 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
     ...searchEndpoints(search),
     ...typingEndpoints(typing, roomserver),
     ...receiptEndpoints(receipts, users, roomserver),
+    ...toDeviceEndpoints(toDevice),
     ...pushRuleEndpoints(
       new PushRuleStore(db, {
         // Clients read their rules from sync too (account data m.push_rules).

@@ -8,6 +8,9 @@ import { ROOM_OUTPUT_TOPIC, type RoomOutput, type RoomserverQueryAPI } from '../
 import { ACCOUNT_DATA_TOPIC, type AccountDataOutput, type UserAPI } from '../userapi/api.js';
 import { RECEIPT_TOPIC, type ReceiptOutput } from '../receipts/api.js';
 import { TYPING_TOPIC, type TypingOutput } from '../typing/api.js';
+import { TO_DEVICE_TOPIC, type SyncToDeviceAPI, type ToDeviceOutput } from '../todevice/api.js';
+import { KEY_CHANGE_TOPIC, type KeyChangeOutput, type SyncKeysAPI } from '../userapi/api.js';
+import { deviceListsSection, toDeviceSection, usersSharingRooms } from './e2ee.js';
 import type { SyncAPI } from './api.js';
 import { SyncIngest } from './consumers.js';
 import { eventAllowed, roomAllowed, type Filter, type RoomEventFilter } from './filter.js';
@@ -28,6 +31,10 @@ export interface SyncApiDeps {
   /** Fetches older history over federation (the room server's backfill); resolves with the
    * number of events stored. */
   backfill?: (roomId: string, fromEventIds: string[], limit: number) => Promise<number>;
+  /** Per-device to-device inboxes (read and acknowledged by /sync). */
+  toDevice?: SyncToDeviceAPI;
+  /** The key server: device-list changes, one-time and fallback key counts. */
+  keys?: SyncKeysAPI;
 }
 
 export interface SyncRequest {
@@ -151,6 +158,24 @@ export class SyncApi implements SyncAPI {
         handle: (msgs) => this.commit('syncapi.receipt', msgs, (fresh, wake) => this.ingest.applyReceipts(fresh, wake)),
       }),
     );
+    // To-device messages and key changes only wake: /sync reads their owners' APIs.
+    this.startLate(TO_DEVICE_TOPIC, () =>
+      this.deps.log.consume<ToDeviceOutput>(TO_DEVICE_TOPIC, {
+        name: 'syncapi',
+        fromOffset: this.offsets.get('syncapi.todevice'),
+        handle: (msgs) => this.commit('syncapi.todevice', msgs, (fresh, wake) => fresh.forEach((m) => !m.value.remote && wake.add(m.value.userId))),
+      }),
+    );
+    this.startLate(KEY_CHANGE_TOPIC, () =>
+      this.deps.log.consume<KeyChangeOutput>(KEY_CHANGE_TOPIC, {
+        name: 'syncapi',
+        fromOffset: this.offsets.get('syncapi.keychange'),
+        handle: (msgs) =>
+          this.commit('syncapi.keychange', msgs, (fresh, wake) => {
+            for (const m of fresh) for (const u of [m.value.userId, ...usersSharingRooms(this.store, m.value.userId, this.store.maxPos())]) wake.add(u);
+          }),
+      }),
+    );
     // Memory-only: no stored offset, each process starts from the topic's start.
     this.startLate(TYPING_TOPIC, () =>
       this.deps.log.consume<TypingOutput>(TYPING_TOPIC, { name: 'syncapi', fromOffset: 0, handle: (msgs) => this.applyTyping(msgs) }),
@@ -198,7 +223,7 @@ export class SyncApi implements SyncAPI {
   }
 
   currentToken(): StreamToken {
-    return { pdu: this.store.maxPos(), accountData: this.store.maxAccountDataPos(), typing: this.typingPos, receipt: this.store.maxReceiptPos() };
+    return { pdu: this.store.maxPos(), accountData: this.store.maxAccountDataPos(), typing: this.typingPos, receipt: this.store.maxReceiptPos(), toDevice: this.deps.toDevice?.maxPos() ?? 0, deviceList: this.deps.keys?.changeHead() ?? 0 };
   }
 
   /** Serves an event to a reader: age, and the transaction id for the sending device only. */
@@ -334,15 +359,19 @@ export class SyncApi implements SyncAPI {
       }
     }
     const global = accountEvents('', f.account_data);
-    const empty = Object.keys(join).length + Object.keys(invite).length + Object.keys(leave).length + Object.keys(knock).length + global.length === 0;
+    const toDevice = toDeviceSection(this.deps.toDevice, userId, requester.deviceId, since, now.toDevice);
+    const deviceLists = deviceListsSection(this.deps.keys, this.store, userId, since, now);
+    const e2eeNews = toDevice.events.length + deviceLists.changed.length + deviceLists.left.length;
+    const empty = Object.keys(join).length + Object.keys(invite).length + Object.keys(leave).length + Object.keys(knock).length + global.length + e2eeNews === 0;
     const body: JsonObject = {
-      next_batch: formatToken(now),
+      next_batch: formatToken({ ...now, toDevice: toDevice.pos }),
       rooms: { join, invite, leave, knock },
       account_data: { events: global },
       presence: { events: [] },
-      to_device: { events: [] },
-      device_lists: { changed: [], left: [] },
-      device_one_time_keys_count: {},
+      to_device: { events: toDevice.events },
+      device_lists: deviceLists,
+      device_one_time_keys_count: this.deps.keys?.oneTimeKeyCounts(userId, requester.deviceId) ?? {},
+      device_unused_fallback_key_types: this.deps.keys?.unusedFallbackKeyTypes(userId, requester.deviceId) ?? [],
     };
     return { body, empty };
   }

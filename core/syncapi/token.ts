@@ -7,11 +7,15 @@ export interface StreamToken {
   accountData: number;
   typing: number;
   receipt: number;
+  /** Send-to-device inbox position. */
+  toDevice: number;
+  /** Key-change (device list) position. */
+  deviceList: number;
 }
 
-const STREAMS = ['pdu', 'accountData', 'typing', 'receipt'] as const;
+const STREAMS = ['pdu', 'accountData', 'typing', 'receipt', 'toDevice', 'deviceList'] as const;
 
-/** `s{pdu}_{accountData}_{typing}_{receipt}` */
+/** `s{pdu}_{accountData}_{typing}_{receipt}_{toDevice}_{deviceList}` */
 export function formatToken(t: StreamToken): string {
   return 's' + STREAMS.map((k) => String(t[k])).join('_');
 }
@@ -24,5 +28,5 @@ export function parseToken(s: string, param = 'since'): StreamToken {
   if (!m) throw invalidParam(`Malformed ${param} token`);
   const parts = m[1]!.split('_').map(Number);
   if (parts.length > 16 || parts.some((n) => !Number.isSafeInteger(n))) throw invalidParam(`Malformed ${param} token`);
-  return { pdu: parts[0] ?? 0, accountData: parts[1] ?? 0, typing: parts[2] ?? 0, receipt: parts[3] ?? 0 };
+  return { pdu: parts[0] ?? 0, accountData: parts[1] ?? 0, typing: parts[2] ?? 0, receipt: parts[3] ?? 0, toDevice: parts[4] ?? 0, deviceList: parts[5] ?? 0 };
 }

@@ -36,3 +36,5 @@ export interface UserAPI {
   /** All devices of a local user. */
   deviceIds(userId: string): string[];
 }
+
+export { KEY_CHANGE_TOPIC, type KeyChangeOutput, type SyncKeysAPI, type RemoteKeysAPI, type FederationKeysAPI } from './keys/api.js';

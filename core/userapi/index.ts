@@ -20,6 +20,9 @@ import { filterEndpoints } from './routes/filters.js';
 import { loginEndpoints } from './routes/login.js';
 import { profileEndpoints } from './routes/profile.js';
 import { registerEndpoints } from './routes/register.js';
+import { KeyServer } from './keys/index.js';
+import { KeyBackup } from './keys/backup.js';
+import { keyEndpoints } from './keys/routes.js';
 
 export type RegistrationMode = 'open' | 'shared-secret' | 'closed';
 
@@ -84,6 +87,8 @@ function newDeviceId(): string {
 /** Accounts, devices, access tokens, profiles, account data and filters (Dendrite's userapi). */
 export class UserApi implements UserAPI {
   readonly serverName: string;
+  /** Looks up another server's user (federation sets it). */
+  remoteProfile: ((userId: string) => Promise<Profile | undefined>) | undefined;
   readonly storage: UserApiStorage;
   readonly uia = new UiaSessions();
   /** One-time m.login.token tokens (the owner's login link). */
@@ -91,6 +96,10 @@ export class UserApi implements UserAPI {
   readonly config: UserApiConfig;
   readonly logger: Logger;
   readonly roomserver: RoomserverAPI;
+  /** The E2EE key server and server-side key backup. */
+  readonly keys: KeyServer;
+  readonly keyBackup: KeyBackup;
+  private readonly deviceDeletedHooks: Array<(userId: string, deviceId: string) => void> = [];
   private readonly db: Db;
   private readonly tokens = new LruCache<string, CachedToken>(10_000);
   private readonly nonces = new Map<string, number>();
@@ -104,6 +113,8 @@ export class UserApi implements UserAPI {
     this.config = deps.config;
     this.logger = deps.logger;
     this.roomserver = deps.roomserver;
+    this.keys = new KeyServer({ db: deps.db, log: deps.log, logger: deps.logger, serverName: deps.serverName, devices: this, roomsForUser: (u) => deps.roomserver.roomsForUser(u, 'join') });
+    this.keyBackup = new KeyBackup(deps.db, this.keys.store);
     this.topic = deps.log.topic<AccountDataOutput>(ACCOUNT_DATA_TOPIC, {
       durable: true,
       replay: {
@@ -251,7 +262,7 @@ export class UserApi implements UserAPI {
     const hash = await hashPassword(newPassword);
     this.db.transaction(() => {
       this.storage.setPassword(lp, hash);
-      if (logoutDevices) for (const d of this.storage.devices(userId)) if (d.device_id !== keepDevice) this.forget(this.storage.deleteDevice(userId, d.device_id));
+      if (logoutDevices) for (const d of this.storage.devices(userId)) if (d.device_id !== keepDevice) this.removeDevice(userId, d.device_id);
     });
   }
 
@@ -260,7 +271,7 @@ export class UserApi implements UserAPI {
     const lp = this.localpartOf(userId)!;
     this.db.transaction(() => {
       this.storage.deactivate(lp);
-      for (const d of this.storage.devices(userId)) this.forget(this.storage.deleteDevice(userId, d.device_id));
+      for (const d of this.storage.devices(userId)) this.removeDevice(userId, d.device_id);
     });
     for (const roomId of this.roomserver.roomsForUser(userId, 'join')) {
       try {
@@ -333,19 +344,32 @@ export class UserApi implements UserAPI {
 
   /** Logs out: the device of the token is deleted with its tokens. */
   logout(requester: Requester): void {
-    this.db.transaction(() => this.forget(this.storage.deleteDevice(requester.userId, requester.deviceId)));
+    this.db.transaction(() => this.removeDevice(requester.userId, requester.deviceId));
   }
 
   logoutAll(userId: string): void {
     this.db.transaction(() => {
-      for (const d of this.storage.devices(userId)) this.forget(this.storage.deleteDevice(userId, d.device_id));
+      for (const d of this.storage.devices(userId)) this.removeDevice(userId, d.device_id);
     });
   }
 
   deleteDevices(userId: string, deviceIds: string[]): void {
     this.db.transaction(() => {
-      for (const id of deviceIds) this.forget(this.storage.deleteDevice(userId, id));
+      for (const id of deviceIds) this.removeDevice(userId, id);
     });
+  }
+
+  /** Deletes a device with its tokens, its E2EE keys and what hooks on (its to-device inbox).
+   * Call inside a transaction. */
+  private removeDevice(userId: string, deviceId: string): void {
+    this.forget(this.storage.deleteDevice(userId, deviceId));
+    this.keys.deleteDevice(userId, deviceId);
+    for (const hook of this.deviceDeletedHooks) hook(userId, deviceId);
+  }
+
+  /** Runs `hook` in the transaction that deletes a device (the to-device inbox goes too). */
+  onDeviceDeleted(hook: (userId: string, deviceId: string) => void): void {
+    this.deviceDeletedHooks.push(hook);
   }
 
   private forget(hashes: string[]): void {
@@ -426,6 +450,7 @@ export function userApiEndpoints(api: UserApi): Endpoint[] {
     ...profileEndpoints(api),
     ...accountDataEndpoints(api),
     ...filterEndpoints(api),
+    ...keyEndpoints(api),
   ];
 }
 

@@ -1,0 +1,86 @@
+import type Database from 'better-sqlite3';
+import type { Migration } from '../db/index.js';
+
+/** One row per (recipient device, message); the row id is the inbox position and the
+ * `to-device` topic's offset. Rows go when the device acknowledges them. */
+export const TODEVICE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE td_messages (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          user_id TEXT NOT NULL,
+          device_id TEXT NOT NULL,
+          sender TEXT NOT NULL,
+          type TEXT NOT NULL,
+          content TEXT NOT NULL,
+          message_id TEXT NOT NULL,
+          remote INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX td_messages_inbox ON td_messages (user_id, device_id, id);
+        -- Client transaction ids already handled (PUT is idempotent per device and txn id).
+        CREATE TABLE td_txns (
+          user_id TEXT NOT NULL,
+          device_id TEXT NOT NULL,
+          txn_id TEXT NOT NULL,
+          PRIMARY KEY (user_id, device_id, txn_id)
+        );
+        -- EDUs received over federation, so a retried transaction delivers once.
+        CREATE TABLE td_received (
+          origin TEXT NOT NULL,
+          message_id TEXT NOT NULL,
+          PRIMARY KEY (origin, message_id)
+        );
+      `),
+  },
+];
+
+export interface MessageRow {
+  id: number;
+  user_id: string;
+  device_id: string;
+  sender: string;
+  type: string;
+  content: string;
+  message_id: string;
+  remote: number;
+}
+
+export class ToDeviceStorage {
+  constructor(readonly raw: Database.Database) {}
+
+  /** Records a transaction id; false if it was already there. */
+  claimTxn(userId: string, deviceId: string, txnId: string): boolean {
+    return this.raw.prepare('INSERT OR IGNORE INTO td_txns (user_id, device_id, txn_id) VALUES (?, ?, ?)').run(userId, deviceId, txnId).changes > 0;
+  }
+  claimReceived(origin: string, messageId: string): boolean {
+    return this.raw.prepare('INSERT OR IGNORE INTO td_received (origin, message_id) VALUES (?, ?)').run(origin, messageId).changes > 0;
+  }
+  insert(r: Omit<MessageRow, 'id'>): number {
+    return Number(
+      this.raw
+        .prepare('INSERT INTO td_messages (user_id, device_id, sender, type, content, message_id, remote) VALUES (@user_id, @device_id, @sender, @type, @content, @message_id, @remote)')
+        .run(r).lastInsertRowid,
+    );
+  }
+  after(after: number, limit: number): MessageRow[] {
+    return this.raw.prepare('SELECT * FROM td_messages WHERE id > ? ORDER BY id LIMIT ?').all(after, limit) as MessageRow[];
+  }
+  /** The highest id ever used: AUTOINCREMENT keeps it even when the rows are gone. */
+  maxPos(): number {
+    return (this.raw.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'td_messages'").get() as { seq: number } | undefined)?.seq ?? 0;
+  }
+  inbox(userId: string, deviceId: string, upTo: number, limit: number): MessageRow[] {
+    return this.raw.prepare('SELECT * FROM td_messages WHERE user_id = ? AND device_id = ? AND remote = 0 AND id <= ? ORDER BY id LIMIT ?').all(userId, deviceId, upTo, limit) as MessageRow[];
+  }
+  ack(userId: string, deviceId: string, upTo: number): void {
+    this.raw.prepare('DELETE FROM td_messages WHERE user_id = ? AND device_id = ? AND remote = 0 AND id <= ?').run(userId, deviceId, upTo);
+  }
+  deleteInbox(userId: string, deviceId: string): void {
+    this.raw.prepare('DELETE FROM td_messages WHERE user_id = ? AND device_id = ? AND remote = 0').run(userId, deviceId);
+  }
+  forgetRemote(upTo: number): void {
+    this.raw.prepare('DELETE FROM td_messages WHERE remote = 1 AND id <= ?').run(upTo);
+  }
+}

@@ -1,0 +1,44 @@
+/** The key server's interface for other components (sync, federation). */
+import type { JsonObject } from '../../events/types.js';
+
+export const KEY_CHANGE_TOPIC = 'key-change';
+
+/** An entry on the durable `key-change` topic (replayed from `uk_changes`): a local user's
+ * device keys (`kind: 'device'`, with the device; `deleted` when it went away) or
+ * cross-signing keys (`kind: 'signing'`) changed. Federation turns these into
+ * `m.device_list_update` / `m.signing_key_update` EDUs. */
+export interface KeyChangeOutput {
+  userId: string;
+  kind: 'device' | 'signing';
+  deviceId?: string;
+  deleted?: boolean;
+}
+
+/** What federation fills in for users on other servers. Each is optional: while unset,
+ * remote users land in `failures` of /keys/query and /keys/claim. */
+export interface RemoteKeysAPI {
+  /** POST /_matrix/federation/v1/user/keys/query to `server`; resolves the response body. */
+  queryKeys?(server: string, deviceKeys: Record<string, string[]>, timeoutMs: number): Promise<JsonObject>;
+  /** POST /_matrix/federation/v1/user/keys/claim to `server`; resolves the response body. */
+  claimKeys?(server: string, oneTimeKeys: Record<string, Record<string, string>>, timeoutMs: number): Promise<JsonObject>;
+}
+
+/** What /sync reads from the key server. */
+export interface SyncKeysAPI {
+  /** The highest key-change position (the sync token's device-list slot). */
+  changeHead(): number;
+  /** Users whose keys changed in positions (after, upTo]. */
+  changedUsers(after: number, upTo: number): string[];
+  oneTimeKeyCounts(userId: string, deviceId: string): Record<string, number>;
+  unusedFallbackKeyTypes(userId: string, deviceId: string): string[];
+}
+
+/** What the federation receiver answers from (GET /user/devices, POST /user/keys/*). */
+export interface FederationKeysAPI {
+  /** Local users' device keys and cross-signing keys, as /keys/query's response. */
+  queryLocalKeys(deviceKeys: Record<string, string[]>, requesterUserId?: string): JsonObject;
+  /** Claims local one-time (else fallback) keys, as /keys/claim's `one_time_keys`. */
+  claimLocalKeys(oneTimeKeys: Record<string, Record<string, string>>): JsonObject;
+  /** A local user's devices with keys, for GET /user/devices/{userId}. */
+  userDevices(userId: string): { stream_id: number; devices: JsonObject[]; master_key?: JsonObject; self_signing_key?: JsonObject };
+}
