@@ -119,6 +119,24 @@ describe('federation over libp2p', () => {
     expect(onB.filter((b) => b.startsWith('a'))).toEqual(expected.filter((b) => b.startsWith('a')));
   });
 
+  it('looks up remote profiles, aliases and public room lists', async () => {
+    expect((await call(bob, 'PUT', `/profile/${enc(bob.userId)}/displayname`, { displayname: 'Bob on B' })).status).toBe(200);
+    const p = await call(alice, 'GET', `/profile/${enc(bob.userId)}`);
+    expect(p.status).toBe(200);
+    expect(p.body.displayname).toBe('Bob on B');
+    expect((await call(alice, 'GET', `/profile/${enc(`@nobody:${B.serverName}`)}`)).status).toBe(404);
+
+    const lobby = await call(alice, 'POST', '/createRoom', { preset: 'public_chat', visibility: 'public', room_alias_name: 'lobby', name: 'Lobby' });
+    expect(lobby.status).toBe(200);
+    const list = await call(bob, 'GET', `/publicRooms?server=${A.serverName}`);
+    expect(list.status).toBe(200);
+    expect((list.body.chunk as ResponseJson[]).map((r) => r.name)).toContain('Lobby');
+    const viaAlias = await call(bob, 'POST', `/join/${enc(`#lobby:${A.serverName}`)}`, {});
+    expect(viaAlias.status, JSON.stringify(viaAlias.body)).toBe(200);
+    expect(viaAlias.body.room_id).toBe(lobby.body.room_id);
+    await until(async () => (await membership(alice, lobby.body.room_id, bob.userId)) === 'join', 'bob in the lobby, seen on A');
+  });
+
   it('carries typing and read receipts', async () => {
     const t = await call(alice, 'PUT', `/rooms/${enc(roomId)}/typing/${enc(alice.userId)}`, { typing: true, timeout: 20_000 });
     expect(t.status).toBe(200);

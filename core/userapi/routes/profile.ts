@@ -11,9 +11,10 @@ function checkUserId(userId: string): void {
 }
 
 export function profileEndpoints(api: UserApi): Endpoint[] {
-  const read = (userId: string) => {
+  const read = async (userId: string) => {
     checkUserId(userId);
-    const p = api.profile(userId);
+    const remote = api.remoteProfile && !userId.endsWith(`:${api.serverName}`);
+    const p = remote ? await api.remoteProfile!(userId) : api.profile(userId);
     if (!p) throw notFound('Profile not found');
     return p;
   };
@@ -23,8 +24,8 @@ export function profileEndpoints(api: UserApi): Endpoint[] {
       path: `${CS}/profile/:userId/${name}`,
       auth: 'optional',
       params: userParams,
-      handler: ({ params }) => {
-        const v = read(params.userId)[name];
+      handler: async ({ params }) => {
+        const v = (await read(params.userId))[name];
         if (v === undefined) throw notFound(`No ${name} set`);
         return { [name]: v };
       },
