@@ -47,13 +47,6 @@ export interface NodeStatus {
   peers: PeerInfo[];
 }
 
-/** libp2p settings: listen addresses, bootstrap peers, mDNS, acting as a relay. */
-export interface P2PSettings {
-  listen: string[];
-  peers: string[];
-  mdns: boolean;
-  relay: boolean;
-}
 
 export interface NodeOptions {
   /** Carries federation requests instead of libp2p (tests that run nodes in one process). */
@@ -153,10 +146,7 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
   const toDevice = new ToDeviceServer({ db, log, serverName: identity.serverName, deviceIds: (u) => users.deviceIds(u) });
   users.onDeviceDeleted((u, d) => toDevice.deleteInbox(u, d));
   // Federation runs over libp2p unless a test hands in its own transport.
-  const p2pSettings: P2PSettings = (config as { p2p?: P2PSettings }).p2p ?? { listen: [], peers: [], mdns: true, relay: false };
-  const p2p: P2PHost | undefined = opts.transport
-    ? undefined
-    : createP2PHost({ seed: identity.key.seed, ...p2pSettings }, logger);
+  const p2p: P2PHost | undefined = opts.transport ? undefined : createP2PHost({ seed: identity.key.seed, ...config.p2p }, logger);
   const transport: FederationTransport = opts.transport ?? ((destination, req) => p2p!.fetch(destination, req));
   const federation = new FederationApi({
     db,

@@ -71,9 +71,9 @@ describe('federation over libp2p', () => {
     const a = await startTestNode();
     A = a.node;
     bDir = tmpDir('axon-fed-b-');
-    const b = await startTestNode({ p2p: { ...TEST_P2P, peers: [loopback(A)] } } as never, bDir);
+    const b = await startTestNode({ p2p: { ...TEST_P2P, peers: [loopback(A)] } }, bDir);
     B = b.node;
-    const c = await startTestNode({ p2p: { ...TEST_P2P, peers: [loopback(B)] } } as never);
+    const c = await startTestNode({ p2p: { ...TEST_P2P, peers: [loopback(B)] } });
     C = c.node;
     alice = await user(A, a.url, 'alice');
     bob = await user(B, b.url, 'bob');
@@ -175,7 +175,7 @@ describe('federation over libp2p', () => {
   it('delivers everything sent while a server was down once it is back', async () => {
     await B.stop();
     for (let i = 0; i < 30; i++) await send(alice, roomId, `offline ${i}`);
-    const b = await startTestNode({ p2p: { ...TEST_P2P, peers: [loopback(A)] } } as never, bDir);
+    const b = await startTestNode({ p2p: { ...TEST_P2P, peers: [loopback(A)] } }, bDir);
     B = b.node;
     bob = { ...bob, url: b.url };
     const want = Array.from({ length: 30 }, (_, i) => `offline ${i}`);

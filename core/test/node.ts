@@ -7,7 +7,7 @@ import { tmpDir } from './fixtures.js';
 export const TEST_P2P = { listen: ['/ip4/127.0.0.1/tcp/0'], peers: [] as string[], mdns: false, relay: false };
 
 export async function startTestNode(overrides: Partial<AxonConfig> = {}, dataDir = tmpDir('axon-node-')): Promise<{ node: AxonNode; url: string }> {
-  const node = createNode(defaultConfig(dataDir, { http: { host: '127.0.0.1', port: 0 }, logLevel: (process.env.AXON_TEST_LOG as AxonConfig['logLevel'] | undefined) ?? 'silent', rateLimit: 0, p2p: TEST_P2P, ...overrides } as Partial<AxonConfig>));
+  const node = createNode(defaultConfig(dataDir, { http: { host: '127.0.0.1', port: 0 }, logLevel: (process.env.AXON_TEST_LOG as AxonConfig['logLevel'] | undefined) ?? 'silent', rateLimit: 0, p2p: TEST_P2P, ...overrides }));
   const { url } = await node.start();
   return { node, url };
 }
