@@ -12,7 +12,8 @@ export const deviceKeysSchema = z.looseObject({
   device_id: z.string(),
   algorithms: z.array(z.string()),
   keys: z.record(z.string(), z.string()),
-  signatures,
+  // Optional here so that unsigned keys get the signature error, not a schema one.
+  signatures: signatures.optional(),
 });
 
 /** A one-time or fallback key: a bare curve25519 string, or a signed object. */
