@@ -118,7 +118,7 @@ describe('sync API', () => {
     expect(types).toEqual(expect.arrayContaining(['m.room.create', 'm.room.member', 'm.room.power_levels', 'm.room.name']));
     expect(room.summary['m.joined_member_count']).toBe(1);
     expect(room.unread_notifications).toEqual({ notification_count: 0, highlight_count: 0 });
-    expect(r.json.next_batch).toMatch(/^s\d+(_\d+){3}$/);
+    expect(r.json.next_batch).toMatch(/^s\d+(_\d+){3,}$/);
     expect(r.json.device_lists).toEqual({ changed: [], left: [] });
     expect(r.json.rooms.join[roomId].timeline.events[0].unsigned.age).toBeGreaterThanOrEqual(0);
   });
@@ -156,7 +156,7 @@ describe('sync API', () => {
     const c = await carolWait;
     expect(carolDone - started).toBeGreaterThanOrEqual(1400);
     expect(c.json.rooms.join).toEqual({});
-    expect(c.json.next_batch).toMatch(/^s\d+(_\d+){3}$/);
+    expect(c.json.next_batch).toMatch(/^s\d+(_\d+){3,}$/);
   });
 
   it('an invite appears in rooms.invite with stripped state, and a leave in rooms.leave', async () => {
