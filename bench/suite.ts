@@ -2,6 +2,7 @@ import { clientApi } from './clientapi.js';
 import { federation } from './federation.js';
 import { p2pFederation } from './p2p.js';
 import { inputPipeline } from './roomserver.js';
+import { keys } from './keys.js';
 import { stateResolution } from './stateres.js';
 
 /** Every benchmark by name; each returns a JSON-able result. */
@@ -11,4 +12,5 @@ export const benchmarks: Record<string, () => Promise<unknown>> = {
   client_api: clientApi,
   p2p_federation: p2pFederation,
   federation,
+  keys,
 };
