@@ -58,7 +58,7 @@ describe('p2p host', () => {
 
   it('reaches a peer through a circuit relay, and the callee sees the relayed connection', async () => {
     const relay = await hosts.start({ relay: true });
-    const c = await hosts.start({ peers: [tcpAddr(relay)] });
+    const c = await hosts.start({ listen: ['/ip4/127.0.0.1/tcp/0', '/p2p-circuit'], peers: [tcpAddr(relay)] });
     let relayed: boolean | undefined;
     c.serve(async (req, remote) => {
       relayed = remote.relayed;

@@ -7,6 +7,7 @@ import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface';
 import type { Logger } from 'pino';
 import type { FederationHandler, RemotePeer } from './api.js';
 import { FrameError, MAX_BODY_BYTES, StreamReader, headerPairs, isHeaderPairs, writeMessage, type HeaderPairs } from './framing.js';
+import { deadline } from './deadline.js';
 import { peerIdFromServerName, tryServerNameFromPeerId } from './peerid.js';
 
 export const FEDERATION_PROTOCOL = '/axon/federation/1.0.0';
@@ -68,9 +69,12 @@ export function isRelayed(conn: Connection): boolean {
   return conn.limits !== undefined || conn.remoteAddr.getComponents().some((c) => c.name === 'p2p-circuit');
 }
 
-/** Makes sure there is a connection to `peerId`: known addresses first, then DHT routing. */
-async function connect(node: Libp2p, peerId: PeerId, signal: AbortSignal): Promise<void> {
-  if (node.getConnections(peerId).length > 0) return;
+/** A connection to `peerId`, preferring direct ones; dials known addresses first, then asks
+ * the DHT. */
+async function connect(node: Libp2p, peerId: PeerId, signal: AbortSignal): Promise<Connection> {
+  const open = node.getConnections(peerId).filter((c) => c.status === 'open');
+  const existing = open.find((c) => c.limits === undefined) ?? open[0];
+  if (existing) return existing;
   let known = false;
   try {
     known = (await node.peerStore.get(peerId)).addresses.length > 0;
@@ -79,8 +83,7 @@ async function connect(node: Libp2p, peerId: PeerId, signal: AbortSignal): Promi
   }
   if (known) {
     try {
-      await node.dial(peerId, { signal });
-      return;
+      return await node.dial(peerId, { signal });
     } catch (e) {
       if (signal.aborted) throw e;
       // Stale addresses: ask the DHT for fresh ones below.
@@ -88,7 +91,7 @@ async function connect(node: Libp2p, peerId: PeerId, signal: AbortSignal): Promi
   }
   const info = await node.peerRouting.findPeer(peerId, { signal });
   await node.peerStore.merge(peerId, { multiaddrs: info.multiaddrs });
-  await node.dial(peerId, { signal });
+  return node.dial(peerId, { signal });
 }
 
 export interface TransportOptions {
@@ -114,8 +117,9 @@ export function createFederationTransport(o: TransportOptions): FederationTransp
 
   async function fetch(serverName: string, req: Request, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Response> {
     const peerId = peerIdFromServerName(serverName);
-    const timeout = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS);
-    const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+    const dl = deadline(timeoutMs, `federation request to ${serverName}`, opts.signal);
+    const signal = dl.signal;
     const url = new URL(req.url);
     const body = req.method === 'GET' || req.method === 'HEAD' ? new Uint8Array(0) : await bodyBytes(req, MAX_BODY_BYTES);
     const head: RequestHead = { method: req.method, path: url.pathname + url.search, headers: headerPairs(req.headers) };
@@ -124,8 +128,8 @@ export function createFederationTransport(o: TransportOptions): FederationTransp
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       signal.throwIfAborted();
-      await connect(node, peerId, signal);
-      stream = await node.dialProtocol(peerId, FEDERATION_PROTOCOL, { signal, runOnLimitedConnection: true });
+      const conn = await connect(node, peerId, signal);
+      stream = await conn.newStream(FEDERATION_PROTOCOL, { signal, runOnLimitedConnection: true });
       const reader = new StreamReader(stream);
       await writeMessage(stream, head, body, signal);
       const resHead = await reader.readHead();
@@ -139,6 +143,7 @@ export function createFederationTransport(o: TransportOptions): FederationTransp
       throw new Error(`federation request to ${serverName} failed: ${why}`, { cause: e });
     } finally {
       signal.removeEventListener('abort', onAbort);
+      dl.clear();
     }
   }
 
@@ -160,7 +165,8 @@ export function createFederationTransport(o: TransportOptions): FederationTransp
   }
 
   async function onStream(stream: Stream, conn: Connection): Promise<void> {
-    const signal = AbortSignal.any([AbortSignal.timeout(INBOUND_READ_TIMEOUT_MS), stopping!.signal]);
+    const readDl = deadline(INBOUND_READ_TIMEOUT_MS, 'reading a federation request', stopping!.signal);
+    const signal = readDl.signal;
     const onAbort = () => stream.abort(new Error('federation request timed out'));
     signal.addEventListener('abort', onAbort, { once: true });
     let res: Response;
@@ -188,19 +194,25 @@ export function createFederationTransport(o: TransportOptions): FederationTransp
           res = e instanceof FrameError && e.tooLarge ? matrixError(413, 'M_TOO_LARGE', e.message) : matrixError(400, 'M_BAD_JSON', (e as Error).message);
         }
         signal.removeEventListener('abort', onAbort);
+        readDl.clear();
         if (req) res = await answer(req, remote);
       }
       const resBody = await bodyBytes(res!, MAX_BODY_BYTES).catch(() => {
         res = matrixError(500, 'M_UNKNOWN', 'response too large');
         return Buffer.from(JSON.stringify({ errcode: 'M_UNKNOWN', error: 'response too large' }));
       });
-      const writeSignal = AbortSignal.any([AbortSignal.timeout(INBOUND_READ_TIMEOUT_MS), stopping!.signal]);
-      await writeMessage(stream, { status: res!.status, headers: headerPairs(res!.headers) } satisfies ResponseHead, resBody, writeSignal);
+      const writeDl = deadline(INBOUND_READ_TIMEOUT_MS, 'writing a federation response', stopping!.signal);
+      try {
+        await writeMessage(stream, { status: res!.status, headers: headerPairs(res!.headers) } satisfies ResponseHead, resBody, writeDl.signal);
+      } finally {
+        writeDl.clear();
+      }
     } catch (e) {
       logger?.debug({ err: e, peer: remote?.serverName }, 'federation stream failed');
       stream.abort(e as Error);
     } finally {
       signal.removeEventListener('abort', onAbort);
+      readDl.clear();
     }
   }
 
