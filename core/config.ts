@@ -79,7 +79,8 @@ export const USAGE = `Usage: axon [options]
   --rate-limit N                      requests/s per client when sending, creating rooms,
                                       registering or logging in (burst 5x; 0 = off; default 10)
   --p2p MULTIADDR                     libp2p listen address (repeatable; default
-                                      /ip4/0.0.0.0/tcp/0 and /ip4/0.0.0.0/tcp/0/ws)
+                                      /ip4/0.0.0.0/tcp/0 and /ip4/0.0.0.0/tcp/0/ws;
+                                      add /p2p-circuit to be reachable through relays)
   --peer MULTIADDR                    bootstrap peer, ending in /p2p/<peer id> (repeatable)
   --no-mdns                           do not discover peers on the LAN by mDNS
   --relay                             serve as a circuit relay for peers behind NAT

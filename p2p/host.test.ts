@@ -19,7 +19,7 @@ describe('p2p host', () => {
     const seenByB: string[] = [];
     b.onPeerSeen((name) => seenByB.push(name));
     const a = await hosts.start({ peers: [tcpAddr(b)] });
-    const peer = await until(() => a.status().peers.find((p) => p.serverName === b.serverName && p.connected && p.rttMs !== null), 10_000, 'bootstrap peer with rtt');
+    const peer = await until(() => a.status().peers.find((p) => p.serverName === b.serverName && p.connected && p.rttMs !== null), 20_000, 'bootstrap peer with rtt');
     expect(peer.peerId).toBe(b.peerId);
     expect(peer.addresses).toContain(tcpAddr(b));
     expect(peer.lastSeen).toBeGreaterThan(Date.now() - 10_000);
@@ -50,7 +50,7 @@ describe('p2p host', () => {
     const a = await hosts.start({ peers: [tcpAddr(b)] });
     const c = await hosts.start({ peers: [tcpAddr(b)] });
     c.serve(async (_req, remote) => new Response(JSON.stringify({ from: remote.serverName })));
-    await until(() => b.status().peers.filter((p) => p.connected).length === 2, 10_000, 'both connected to B');
+    await until(() => b.status().peers.filter((p) => p.connected).length === 2, 20_000, 'both connected to B');
     const res = await a.fetch(c.serverName, new Request(`http://${c.serverName}/who`), { timeoutMs: 15_000 });
     expect(await res.json()).toEqual({ from: a.serverName });
     expect(a.status().peers.find((p) => p.serverName === c.serverName)?.connected).toBe(true);

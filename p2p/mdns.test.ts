@@ -82,5 +82,5 @@ describe.skipIf(skip !== undefined)('mDNS discovery across a veth pair', () => {
     const pb = peers.find((p) => p.serverName === rb.serverName);
     expect(pb?.connected).toBe(true);
     expect(pb?.addresses.some((m) => m.startsWith(`/ip4/${ADDR[1]}/tcp/`))).toBe(true);
-  });
+  }, 120_000);
 });

@@ -24,5 +24,5 @@ describe('p2p host in its own process', () => {
       const code = await Promise.race([p.exit, new Promise((r) => setTimeout(() => r('still running'), 5000))]);
       expect(code).toBe(0);
     }
-  });
+  }, 90_000);
 });
