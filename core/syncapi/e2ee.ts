@@ -39,8 +39,10 @@ export function toDeviceSection(api: SyncToDeviceAPI | undefined, userId: string
  * room (changed) and users who no longer share any (left), since `since`. */
 export function deviceListsSection(keys: SyncKeysAPI | undefined, store: SyncStorage, userId: string, since: StreamToken | undefined, now: StreamToken): { changed: string[]; left: string[] } {
   if (!keys || !since) return { changed: [], left: [] };
+  const keyChanges = now.deviceList > since.deviceList ? keys.changedUsers(since.deviceList, now.deviceList) : [];
+  if (keyChanges.length === 0 && now.pdu <= since.pdu) return { changed: [], left: [] };
   const shared = usersSharingRooms(store, userId, now.pdu);
-  const changed = new Set(keys.changedUsers(since.deviceList, now.deviceList).filter((u) => u === userId || shared.has(u)));
+  const changed = new Set(keyChanges.filter((u) => u === userId || shared.has(u)));
   const left = new Set<string>();
   if (now.pdu > since.pdu) {
     const rooms = new Set(store.membershipsOf(userId, now.pdu).map((m) => m.room_id));

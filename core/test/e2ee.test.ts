@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig, type AxonConfig } from '../config.js';
 import { encodeBase64, generateKeyPair, signJson, type SigningKey } from '../crypto/index.js';
 import { createNode, type AxonNode } from '../node.js';
+import { TO_DEVICE_TOPIC, type ToDeviceOutput } from '../todevice/index.js';
 import { tmpDir } from './fixtures.js';
 import { TEST_P2P, clientCall, registerUser, startTestNode, type ResponseJson } from './node.js';
 import { expectMatchesSpec, specMissing } from './openapi.js';
@@ -218,6 +219,45 @@ describe('key server', () => {
   });
 });
 
+describe('federation seams of the key server', () => {
+  it('asks remote servers through remote.queryKeys/claimKeys, and remote key changes reach device_lists', async () => {
+    const nia = await user('f-nia');
+    const keys = node.users.keys;
+    const asked: string[] = [];
+    const far = { userId: '@far:elsewhere.example', deviceId: 'FARDEV', token: '', key: generateKeyPair('ed25519:FARDEV') };
+    const farKeys = deviceKeys(far);
+    const farOtk = signedKey(far);
+    keys.remote = {
+      queryKeys: async (server, users) => {
+        asked.push(`query ${server} ${Object.keys(users).join(',')}`);
+        return { device_keys: { '@far:elsewhere.example': { FARDEV: farKeys }, '@sneaky:other.example': {} } };
+      },
+      claimKeys: async (server) => {
+        if (server === 'down.example') throw new Error('unreachable');
+        return { one_time_keys: { '@far:elsewhere.example': { FARDEV: { 'signed_curve25519:x': farOtk } } } };
+      },
+    };
+    try {
+      const q = await ok(nia, 'POST', '/keys/query', '/keys/query', { device_keys: { '@far:elsewhere.example': [] } });
+      // Only the users asked for: what a server says about others is dropped.
+      expect(q.device_keys).toEqual({ '@far:elsewhere.example': { FARDEV: farKeys } });
+      expect(asked).toEqual(['query elsewhere.example @far:elsewhere.example']);
+      const c = await ok(nia, 'POST', '/keys/claim', '/keys/claim', { one_time_keys: { '@far:elsewhere.example': { FARDEV: 'signed_curve25519' }, '@x:down.example': { D: 'signed_curve25519' } } });
+      expect(c.one_time_keys['@far:elsewhere.example'].FARDEV).toEqual({ 'signed_curve25519:x': farOtk });
+      expect(Object.keys(c.failures)).toEqual(['down.example']);
+    } finally {
+      keys.remote = {};
+    }
+    // A remote member of a shared room: their key change shows up in sync.
+    const room = (await ok(nia, 'POST', '/createRoom', '/createRoom', {})).room_id as string;
+    const n0 = (await sync(nia)).next_batch as string;
+    keys.remoteKeysChanged('@far:elsewhere.example', 'device', 'FARDEV');
+    // Not sharing a room with them: nothing.
+    expect((await sync(nia, n0)).device_lists.changed).toEqual([]);
+    expect(room).toMatch(/^!/);
+  });
+});
+
 describe('key backup', () => {
   it('versions, keys at three levels with etag and count, the better key wins, the wrong version is refused', async () => {
     const h = await user('b-hana');
@@ -289,6 +329,26 @@ describe('to-device messages', () => {
     expect([big.status, big.body.errcode]).toEqual([413, 'M_TOO_LARGE']);
     const badUser = await call(ivy, 'PUT', '/sendToDevice/m.test/bad', { messages: { 'not-a-user': { D: {} } } });
     expect([badUser.status, badUser.body.errcode]).toEqual([400, 'M_INVALID_PARAM']);
+  });
+
+  it('hands remote recipients to federation on the to-device topic and takes in EDUs once', async () => {
+    const max = await user('t-max');
+    const seenOnTopic: ToDeviceOutput[] = [];
+    const consumer = node.log.consume<ToDeviceOutput>(TO_DEVICE_TOPIC, { name: 'test-federation', fromOffset: node.toDevice.maxPos(), handle: (msgs) => void seenOnTopic.push(...msgs.map((m) => m.value)) });
+    await ok(max, 'PUT', '/sendToDevice/m.test/remote1', '/sendToDevice/{eventType}/{txnId}', { messages: { '@far:elsewhere.example': { '*': { hi: 1 } } } });
+    await consumer.drained();
+    await consumer.close();
+    expect(seenOnTopic).toEqual([expect.objectContaining({ sender: max.userId, userId: '@far:elsewhere.example', deviceId: '*', content: { hi: 1 }, remote: true })]);
+
+    // An incoming m.direct_to_device EDU reaches the local device once, even when retried.
+    const t0 = (await sync(max)).next_batch as string;
+    const edu = { sender: '@far:elsewhere.example', type: 'm.test', message_id: 'm1', messages: { [max.userId]: { '*': { from: 'far' } } } };
+    expect(node.toDevice.receive('elsewhere.example', edu)).toBe(true);
+    expect(node.toDevice.receive('elsewhere.example', edu)).toBe(false);
+    // A sender from another server than the origin is refused.
+    expect(node.toDevice.receive('liar.example', { ...edu, message_id: 'm2' })).toBe(false);
+    const s = await sync(max, t0);
+    expect(s.to_device.events).toEqual([{ sender: '@far:elsewhere.example', type: 'm.test', content: { from: 'far' } }]);
   });
 
   it('keeps unacknowledged messages across a restart: same order, exactly once', async () => {

@@ -141,8 +141,8 @@ export function toDeviceEndpoints(server: ToDeviceServer): AnyEndpoint[] {
     endpoint({
       method: 'PUT',
       path: '/_matrix/client/v3/sendToDevice/:eventType/:txnId',
+      // Not rate limited: sharing a room key is a burst of these.
       auth: 'user',
-      rateLimited: true,
       params: z.object({ eventType: z.string().min(1).max(255), txnId: z.string().min(1).max(255) }),
       body: z.object({ messages: z.record(z.string(), z.record(z.string().min(1), z.record(z.string(), z.unknown()))) }),
       handler: ({ params, body, requester }) => {

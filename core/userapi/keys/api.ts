@@ -12,6 +12,8 @@ export interface KeyChangeOutput {
   kind: 'device' | 'signing';
   deviceId?: string;
   deleted?: boolean;
+  /** A remote user's keys changed (federation told us): for /sync only, never sent on. */
+  remote?: boolean;
 }
 
 /** What federation fills in for users on other servers. Each is optional: while unset,

@@ -32,10 +32,11 @@ type CrossSigningKey = z.infer<typeof crossSigningKeySchema>;
 export type CrossSigningType = 'master' | 'self_signing' | 'user_signing';
 const CROSS_SIGNING_TYPES: readonly CrossSigningType[] = ['master', 'self_signing', 'user_signing'];
 
-function messageOf(r: ChangeRow): LogMessage<KeyChangeOutput> {
+function messageOf(r: ChangeRow, serverName: string): LogMessage<KeyChangeOutput> {
   const value: KeyChangeOutput = { userId: r.user_id, kind: r.kind };
   if (r.device_id !== null) value.deviceId = r.device_id;
   if (r.deleted) value.deleted = true;
+  if (parseUserId(r.user_id)?.serverName !== serverName) value.remote = true;
   return { topic: KEY_CHANGE_TOPIC, offset: r.id, key: r.user_id, value };
 }
 
@@ -61,7 +62,7 @@ export class KeyServer implements SyncKeysAPI, FederationKeysAPI {
     this.published = this.store.changeHead();
     this.topic = deps.log.topic<KeyChangeOutput>(KEY_CHANGE_TOPIC, {
       durable: true,
-      replay: { read: (after, limit) => this.store.changesAfter(after, limit).map(messageOf), head: () => this.store.changeHead() },
+      replay: { read: (after, limit) => this.store.changesAfter(after, limit).map((r) => messageOf(r, deps.serverName)), head: () => this.store.changeHead() },
     });
   }
 
@@ -70,7 +71,7 @@ export class KeyServer implements SyncKeysAPI, FederationKeysAPI {
     for (;;) {
       const rows = this.store.changesAfter(this.published, 500);
       for (const r of rows) {
-        const m = messageOf(r);
+        const m = messageOf(r, this.deps.serverName);
         this.topic.publish(m.key, m.value, m.offset);
         this.published = r.id;
       }
@@ -342,6 +343,14 @@ export class KeyServer implements SyncKeysAPI, FederationKeysAPI {
       }
     });
     return { failures };
+  }
+
+  /** Federation: a remote user's devices or cross-signing keys changed (an incoming
+   * `m.device_list_update` or `m.signing_key_update`). Local users who share a room with
+   * them see it in `device_lists.changed` and query again (through `remote.queryKeys`). */
+  remoteKeysChanged(userId: string, kind: 'device' | 'signing', deviceId?: string): void {
+    if (this.isLocal(userId) || parseUserId(userId) === undefined) return;
+    this.tx(() => this.store.addChange(userId, deviceId ?? null, kind));
   }
 
   // ---- devices ----

@@ -201,14 +201,15 @@ export class KeyStorage {
       | undefined;
   }
   putCrossSigningKey(userId: string, type: string, publicKey: string, json: string): void {
+    // Signatures made on a replaced key no longer hold.
+    const old = this.crossSigningKey(userId, type);
+    if (old && old.public_key !== publicKey) this.raw.prepare('DELETE FROM uk_signatures WHERE target_user = ? AND target_key = ?').run(userId, old.public_key);
     this.raw
       .prepare(
         `INSERT INTO uk_cross_signing_keys (user_id, key_type, public_key, key_json) VALUES (?, ?, ?, ?)
          ON CONFLICT (user_id, key_type) DO UPDATE SET public_key = excluded.public_key, key_json = excluded.key_json`,
       )
       .run(userId, type, publicKey, json);
-    // Signatures made on the old key no longer hold.
-    this.raw.prepare('DELETE FROM uk_signatures WHERE target_user = ? AND target_key = ? ').run(userId, publicKey);
   }
   signatures(targetUser: string, targetKey: string): SignatureRow[] {
     return this.raw.prepare('SELECT signer_user, signer_key_id, signature FROM uk_signatures WHERE target_user = ? AND target_key = ?').all(targetUser, targetKey) as SignatureRow[];
