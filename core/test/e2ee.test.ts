@@ -216,6 +216,15 @@ describe('key server', () => {
     expect(res2.failures[gina.userId][gina.deviceId].errcode).toBe('M_INVALID_SIGNATURE');
     const q = await ok(gina, 'POST', '/keys/query', '/keys/query', { device_keys: { [gina.userId]: [] } });
     expect(q.device_keys[gina.userId][gina.deviceId].signatures[gina.userId][sskId]).toBe(good.signatures[gina.userId][sskId]);
+    // An object with no canonical form, and an unknown key: failures, not errors.
+    const odd = await ok(gina, 'POST', '/keys/signatures/upload', '/keys/signatures/upload', { [gina.userId]: { [gina.deviceId]: { ...good, extra: 1.5 }, NOSUCH: good } });
+    expect(odd.failures[gina.userId][gina.deviceId].errcode).toBe('M_INVALID_PARAM');
+    expect(odd.failures[gina.userId].NOSUCH.errcode).toBe('M_NOT_FOUND');
+    // Federation's prev_id for device list updates: each change points at the one before.
+    const head = node.users.keys.changeHead();
+    const prev = node.users.keys.previousChange(gina.userId, head + 1);
+    expect(prev).toBe(head);
+    expect(node.users.keys.previousChange(gina.userId, prev!)).toBeLessThan(prev!);
   });
 });
 

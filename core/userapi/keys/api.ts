@@ -41,6 +41,9 @@ export interface FederationKeysAPI {
   queryLocalKeys(deviceKeys: Record<string, string[]>, requesterUserId?: string): JsonObject;
   /** Claims local one-time (else fallback) keys, as /keys/claim's `one_time_keys`. */
   claimLocalKeys(oneTimeKeys: Record<string, Record<string, string>>): JsonObject;
+  /** The user's key-change position before `id` (an `m.device_list_update`'s `prev_id`),
+   * undefined when `id` is their first. */
+  previousChange(userId: string, id: number): number | undefined;
   /** A local user's devices with keys, for GET /user/devices/{userId}. */
   userDevices(userId: string): { stream_id: number; devices: JsonObject[]; master_key?: JsonObject; self_signing_key?: JsonObject };
 }

@@ -375,6 +375,10 @@ export class KeyServer implements SyncKeysAPI, FederationKeysAPI {
     return out;
   }
 
+  previousChange(userId: string, id: number): number | undefined {
+    return this.store.previousChange(userId, id);
+  }
+
   // ---- SyncKeysAPI ----
 
   changeHead(): number {

@@ -233,6 +233,9 @@ export class KeyStorage {
   changedUsers(after: number, upTo: number): string[] {
     return (this.raw.prepare('SELECT DISTINCT user_id FROM uk_changes WHERE id > ? AND id <= ?').all(after, upTo) as Array<{ user_id: string }>).map((r) => r.user_id);
   }
+  previousChange(userId: string, id: number): number | undefined {
+    return (this.raw.prepare('SELECT MAX(id) AS m FROM uk_changes WHERE user_id = ? AND id < ?').get(userId, id) as { m: number | null }).m ?? undefined;
+  }
   changeHead(): number {
     return (this.raw.prepare('SELECT MAX(id) AS m FROM uk_changes').get() as { m: number | null }).m ?? 0;
   }
