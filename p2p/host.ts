@@ -161,11 +161,19 @@ export function createP2PHost(opts: P2POptions, logger?: Logger): P2PHost {
     });
     n.addEventListener('peer:discovery', onDiscovery);
     n.addEventListener('peer:update', onPeerUpdate);
+    const t = createFederationTransport({ node: n, serverName, logger: log, onInbound: (name) => seen(peerIdFromServerName(name)) });
+    if (handler) t.serve(handler);
+    try {
+      await t.start();
+      await n.start();
+    } catch (e) {
+      // E.g. a listen address in use: leave nothing running behind.
+      await t.stop().catch(() => undefined);
+      await Promise.resolve(n.stop()).catch(() => undefined);
+      throw new Error(`p2p host failed to start: ${(e as Error).message}`, { cause: e });
+    }
     node = n;
-    transport = createFederationTransport({ node: n, serverName, logger: log, onInbound: (name) => seen(peerIdFromServerName(name)) });
-    if (handler) transport.serve(handler);
-    await transport.start();
-    await n.start();
+    transport = t;
     pingTimer = setInterval(pingAll, PING_INTERVAL_MS);
     pingTimer.unref();
     log?.info({ peer: selfId, addrs: n.getMultiaddrs().map(String) }, 'p2p host started');
