@@ -24,6 +24,10 @@ export interface AxonConfig {
   /** libp2p: listen multiaddrs (empty: TCP and WS on all interfaces, port 0), bootstrap peers
    * (multiaddrs with /p2p/), LAN discovery by mDNS, and whether to serve as a circuit relay. */
   p2p: { listen: string[]; peers: string[]; mdns: boolean; relay: boolean };
+  /** Presence (online/unavailable/offline with timers); off: accepted and ignored. */
+  presence: boolean;
+  /** Presence timer lengths in ms (tests shorten them; not a CLI setting). */
+  presenceTimers?: { idleMs?: number; offlineMs?: number; activeMs?: number };
 }
 
 /** A configuration mistake: the CLI prints the message and exits with code 2. */
@@ -52,6 +56,7 @@ const OPTIONS = {
   peer: { type: 'string', multiple: true },
   mdns: { type: 'boolean' },
   relay: { type: 'boolean' },
+  presence: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -60,7 +65,7 @@ const OPTIONS = {
 const LIST_KEYS = ['registration-token', 'p2p', 'peer'] as const;
 type ListKey = (typeof LIST_KEYS)[number];
 /** On/off settings (`--mdns`/`--no-mdns`; true/false in the file). */
-const BOOLEAN_KEYS = ['mdns', 'relay'] as const;
+const BOOLEAN_KEYS = ['mdns', 'relay', 'presence'] as const;
 type BooleanKey = (typeof BOOLEAN_KEYS)[number];
 
 type Settings = Partial<Record<Exclude<keyof typeof OPTIONS, 'help' | 'version' | ListKey | BooleanKey>, string>> &
@@ -84,11 +89,12 @@ export const USAGE = `Usage: axon [options]
   --peer MULTIADDR                    bootstrap peer, ending in /p2p/<peer id> (repeatable)
   --no-mdns                           do not discover peers on the LAN by mDNS
   --relay                             serve as a circuit relay for peers behind NAT
+  --no-presence                       do not track or share presence (online/offline)
   -h, --help                          this text
   -v, --version                       print the version
 
-Settings may also be given in DATA/${CONFIG_FILE} with the same names as keys (mdns and
-relay as true/false, p2p and peer as lists); flags win.`;
+Settings may also be given in DATA/${CONFIG_FILE} with the same names as keys (mdns,
+relay and presence as true/false, p2p and peer as lists); flags win.`;
 
 export function parseHostPort(s: string): { host: string; port: number } {
   const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(s);
@@ -187,6 +193,7 @@ function buildConfig(dataDir: string, s: Settings): AxonConfig {
     registrationTokens: s['registration-token'] ?? [],
     maxBodyBytes: maxBody,
     p2p: { listen, peers, mdns: s.mdns ?? true, relay: s.relay ?? false },
+    presence: s.presence ?? true,
   };
 }
 

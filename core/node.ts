@@ -23,6 +23,7 @@ import { createP2PHost, type P2PHost, type PeerInfo } from '../p2p/index.js';
 import { TypingServer, typingEndpoints } from './typing/index.js';
 import { ReceiptServer, receiptEndpoints } from './receipts/index.js';
 import { ToDeviceServer, toDeviceEndpoints } from './todevice/index.js';
+import { PresenceServer, presenceEndpoints } from './presence/index.js';
 import { Owner } from './owner/index.js';
 import { StatusModel, defaultUiDir, joinedRooms, statusStreamEndpoint, uiHandler } from './status/index.js';
 
@@ -74,6 +75,7 @@ export interface AxonNode {
   readonly typing: TypingServer;
   readonly receipts: ReceiptServer;
   readonly toDevice: ToDeviceServer;
+  readonly presence: PresenceServer;
   readonly federation: FederationApi;
   /** The libp2p host (absent when a test hands in its own federation transport). */
   readonly p2p: P2PHost | undefined;
@@ -145,6 +147,7 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
   const receipts = new ReceiptServer({ db, log, roomserver });
   const toDevice = new ToDeviceServer({ db, log, serverName: identity.serverName, deviceIds: (u) => users.deviceIds(u) });
   users.onDeviceDeleted((u, d) => toDevice.deleteInbox(u, d));
+  const presence = new PresenceServer({ log, roomserver, isLocal: (u) => u.endsWith(`:${identity.serverName}`), enabled: config.presence, timers: config.presenceTimers });
   // Federation runs over libp2p unless a test hands in its own transport.
   const p2p: P2PHost | undefined = opts.transport ? undefined : createP2PHost({ seed: identity.key.seed, ...config.p2p }, logger);
   const transport: FederationTransport = opts.transport ?? ((destination, req) => p2p!.fetch(destination, req));
@@ -177,6 +180,7 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
     backfill: (roomId, from, limit) => roomserver.performBackfill(roomId, from, limit),
     toDevice,
     keys: users.keys,
+    presence,
   });
   const search = new SearchApi({ db, log, logger, roomserver });
   http.authenticate = (token) => users.authenticate(token);
@@ -204,6 +208,7 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
     typing,
     receipts,
     toDevice,
+    presence,
     federation,
     p2p,
     owner,
@@ -264,6 +269,7 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
         await p2p?.stop();
         await roomserver.idle();
         typing.close();
+        await presence.close();
         await search.close();
         await log.close();
         db.close();
@@ -295,6 +301,7 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
     ...typingEndpoints(typing, roomserver),
     ...receiptEndpoints(receipts, users, roomserver),
     ...toDeviceEndpoints(toDevice),
+    ...presenceEndpoints(presence),
     ...pushRuleEndpoints(
       new PushRuleStore(db, {
         // Clients read their rules from sync too (account data m.push_rules).

@@ -17,6 +17,7 @@ const roomEventFilter = eventFilter.extend({
   lazy_load_members: z.boolean().optional(),
   include_redundant_members: z.boolean().optional(),
   contains_url: z.boolean().optional(),
+  unread_thread_notifications: z.boolean().optional(),
 });
 
 /** The filter schema of the spec (unknown keys ignored, as the spec allows extension). */

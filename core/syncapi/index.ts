@@ -10,6 +10,8 @@ import { RECEIPT_TOPIC, type ReceiptOutput } from '../receipts/api.js';
 import { TYPING_TOPIC, type TypingOutput } from '../typing/api.js';
 import { TO_DEVICE_TOPIC, type SyncToDeviceAPI, type ToDeviceOutput } from '../todevice/api.js';
 import { KEY_CHANGE_TOPIC, type KeyChangeOutput, type SyncKeysAPI } from '../userapi/api.js';
+import { NOTIFICATION_DATA_TOPIC, type NotificationDataOutput, type SyncNotificationsAPI } from '../userapi/api.js';
+import { PRESENCE_TOPIC, presenceContent, type PresenceAPI, type PresenceOutput, type PresenceState } from '../presence/api.js';
 import { deviceListsSection, toDeviceSection, usersSharingRooms } from './e2ee.js';
 import type { SyncAPI } from './api.js';
 import { SyncIngest } from './consumers.js';
@@ -35,6 +37,10 @@ export interface SyncApiDeps {
   toDevice?: SyncToDeviceAPI;
   /** The key server: device-list changes, one-time and fallback key counts. */
   keys?: SyncKeysAPI;
+  /** The presence server: /sync requests count as the user being online (set_presence). */
+  presence?: Pick<PresenceAPI, 'syncStarted'>;
+  /** Notification counts (the user API). */
+  notifications?: SyncNotificationsAPI;
 }
 
 export interface SyncRequest {
@@ -125,6 +131,9 @@ export class SyncApi implements SyncAPI {
   /** The typing stream is memory-only: positions start at the process's start time, so a
    * token from an earlier process is (almost always) behind, and one ahead reads as stale. */
   private typingPos = Date.now();
+  /** Latest presence per user, with the presence position it changed at (memory-only, as typing). */
+  private readonly presence = new Map<string, { out: PresenceOutput; pos: number }>();
+  private presencePos = Date.now();
 
   constructor(private readonly deps: SyncApiDeps) {
     deps.db.migrate('syncapi', SYNCAPI_MIGRATIONS);
@@ -180,6 +189,13 @@ export class SyncApi implements SyncAPI {
     this.startLate(TYPING_TOPIC, () =>
       this.deps.log.consume<TypingOutput>(TYPING_TOPIC, { name: 'syncapi', fromOffset: 0, handle: (msgs) => this.applyTyping(msgs) }),
     );
+    this.startLate(PRESENCE_TOPIC, () =>
+      this.deps.log.consume<PresenceOutput>(PRESENCE_TOPIC, { name: 'syncapi', fromOffset: 0, handle: (msgs) => this.applyPresence(msgs) }),
+    );
+    // Counts are read from the user API; its topic only wakes.
+    this.startLate(NOTIFICATION_DATA_TOPIC, () =>
+      this.deps.log.consume<NotificationDataOutput>(NOTIFICATION_DATA_TOPIC, { name: 'syncapi', fromOffset: 0, handle: (msgs) => this.notifier.wake(msgs.map((m) => m.value.userId)) }),
+    );
   }
 
   private startLate(topic: string, start: () => Consumer): void {
@@ -200,6 +216,51 @@ export class SyncApi implements SyncAPI {
       for (const u of this.store.membersWith(m.value.roomId, 'join')) wake.add(u);
     }
     this.notifier.wake(wake);
+  }
+
+  private applyPresence(msgs: LogMessage<PresenceOutput>[]): void {
+    const wake = new Set<string>();
+    const at = this.store.maxPos();
+    for (const m of msgs) {
+      const u = m.value.userId;
+      this.presence.set(u, { out: m.value, pos: ++this.presencePos });
+      wake.add(u);
+      for (const v of usersSharingRooms(this.store, u, at)) wake.add(v);
+    }
+    this.notifier.wake(wake);
+  }
+
+  /** A /sync request starts (presence: the user is online unless set_presence says otherwise);
+   * call the result when it ends. */
+  syncStarted(userId: string, setPresence: PresenceState | undefined): () => void {
+    return this.deps.presence?.syncStarted(userId, setPresence) ?? (() => {});
+  }
+
+  /** m.presence events of users who share a room with the user (and their own) that changed
+   * since `since` (all known ones on an initial sync). */
+  private presenceSection(userId: string, since: StreamToken | undefined, now: StreamToken, filter: Filter['presence']): JsonObject[] {
+    const fresh = !since || since.presence > now.presence;
+    const changed = [...this.presence].filter(([u, p]) => (fresh || p.pos > since.presence) && eventAllowed(filter, { type: 'm.presence', sender: u }));
+    if (changed.length === 0) return [];
+    const sharing = usersSharingRooms(this.store, userId, now.pdu);
+    const ts = Date.now();
+    return changed
+      .filter(([u]) => u === userId || sharing.has(u))
+      .slice(0, filter?.limit ?? Infinity)
+      .map(([u, p]) => ({ type: 'm.presence', sender: u, content: presenceContent(p.out, ts) }));
+  }
+
+  /** unread_notifications (and unread_thread_notifications when the filter asks for them). */
+  private unreadCounts(userId: string, roomId: string, perThread: boolean): JsonObject {
+    const c = this.deps.notifications?.counts(userId, roomId);
+    if (!c) return { unread_notifications: { notification_count: 0, highlight_count: 0 } };
+    if (perThread) return { unread_notifications: { ...c.main }, unread_thread_notifications: { ...c.threads } };
+    const total = { ...c.main };
+    for (const t of Object.values(c.threads)) {
+      total.notification_count += t.notification_count;
+      total.highlight_count += t.highlight_count;
+    }
+    return { unread_notifications: total };
   }
 
   private commit<T>(name: string, msgs: LogMessage<T>[], apply: (fresh: LogMessage<T>[], wake: Set<string>) => void): void {
@@ -223,7 +284,7 @@ export class SyncApi implements SyncAPI {
   }
 
   currentToken(): StreamToken {
-    return { pdu: this.store.maxPos(), accountData: this.store.maxAccountDataPos(), typing: this.typingPos, receipt: this.store.maxReceiptPos(), toDevice: this.deps.toDevice?.maxPos() ?? 0, deviceList: this.deps.keys?.changeHead() ?? 0 };
+    return { pdu: this.store.maxPos(), accountData: this.store.maxAccountDataPos(), typing: this.typingPos, receipt: this.store.maxReceiptPos(), toDevice: this.deps.toDevice?.maxPos() ?? 0, deviceList: this.deps.keys?.changeHead() ?? 0, presence: this.presencePos, notifications: this.deps.notifications?.head() ?? 0 };
   }
 
   /** Serves an event to a reader: age, and the transaction id for the sending device only. */
@@ -331,6 +392,8 @@ export class SyncApi implements SyncAPI {
     const invite: Record<string, JsonValue> = {};
     const leave: Record<string, JsonValue> = {};
     const knock: Record<string, JsonValue> = {};
+    const countsChanged = new Set(since && this.deps.notifications ? this.deps.notifications.changedRooms(userId, since.notifications, now.notifications) : []);
+    const perThread = f.room?.timeline?.unread_thread_notifications === true;
     for (const [roomId, m] of latest) {
       if (!roomAllowed(f, roomId)) continue;
       const changed = !since || m.pos > S;
@@ -339,8 +402,8 @@ export class SyncApi implements SyncAPI {
         const room = this.roomSection(requester, roomId, S, N, !since || req.fullState || !wasJoined, f, !since || !wasJoined);
         const ad = accountEvents(roomId, f.room?.account_data);
         const eph = this.ephemeral(roomId, userId, since, now, !since || !wasJoined, f.room?.ephemeral);
-        const hasNews = room.timelineCount > 0 || room.stateCount > 0 || ad.length > 0 || eph.length > 0 || !since || req.fullState || !wasJoined;
-        if (hasNews) join[roomId] = { ...room.body, account_data: { events: ad }, ephemeral: { events: eph }, summary: this.summary(roomId, userId), unread_notifications: { notification_count: 0, highlight_count: 0 } };
+        const hasNews = room.timelineCount > 0 || room.stateCount > 0 || ad.length > 0 || eph.length > 0 || countsChanged.has(roomId) || !since || req.fullState || !wasJoined;
+        if (hasNews) join[roomId] = { ...room.body, account_data: { events: ad }, ephemeral: { events: eph }, summary: this.summary(roomId, userId), ...this.unreadCounts(userId, roomId, perThread) };
       } else if (m.membership === 'invite' || m.membership === 'knock') {
         if (!changed && !req.fullState) continue;
         const row = this.store.event(m.event_id);
@@ -362,12 +425,13 @@ export class SyncApi implements SyncAPI {
     const toDevice = toDeviceSection(this.deps.toDevice, userId, requester.deviceId, since, now.toDevice);
     const deviceLists = deviceListsSection(this.deps.keys, this.store, userId, since, now);
     const e2eeNews = toDevice.events.length + deviceLists.changed.length + deviceLists.left.length;
-    const empty = Object.keys(join).length + Object.keys(invite).length + Object.keys(leave).length + Object.keys(knock).length + global.length + e2eeNews === 0;
+    const presence = this.presenceSection(userId, since, now, f.presence);
+    const empty = Object.keys(join).length + Object.keys(invite).length + Object.keys(leave).length + Object.keys(knock).length + global.length + e2eeNews + presence.length === 0;
     const body: JsonObject = {
       next_batch: formatToken({ ...now, toDevice: toDevice.pos }),
       rooms: { join, invite, leave, knock },
       account_data: { events: global },
-      presence: { events: [] },
+      presence: { events: presence },
       to_device: { events: toDevice.events },
       device_lists: deviceLists,
       device_one_time_keys_count: this.deps.keys?.oneTimeKeyCounts(userId, requester.deviceId) ?? {},

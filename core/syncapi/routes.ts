@@ -34,11 +34,17 @@ export function syncEndpoints(api: SyncApi): Endpoint[] {
         set_presence: z.enum(['offline', 'online', 'unavailable']).optional(),
         use_state_after: bool.optional(),
       }),
-      handler: ({ query, requester, c }) => {
+      handler: async ({ query, requester, c }) => {
         const r = me(requester);
         const since = query.since !== undefined ? parseToken(query.since, 'since') : undefined;
         const filter = resolveFilter(api.users, r.userId, query.filter);
-        return api.sync(r, { since, timeoutMs: Math.min(query.timeout ?? 0, MAX_TIMEOUT_MS), filter, fullState: query.full_state === 'true' }, c.req.raw.signal);
+        // A syncing client keeps its user online (set_presence, online by default).
+        const end = api.syncStarted(r.userId, query.set_presence);
+        try {
+          return await api.sync(r, { since, timeoutMs: Math.min(query.timeout ?? 0, MAX_TIMEOUT_MS), filter, fullState: query.full_state === 'true' }, c.req.raw.signal);
+        } finally {
+          end();
+        }
       },
     }),
     endpoint({

@@ -38,3 +38,27 @@ export interface UserAPI {
 }
 
 export { KEY_CHANGE_TOPIC, type KeyChangeOutput, type SyncKeysAPI, type RemoteKeysAPI, type FederationKeysAPI } from './keys/api.js';
+
+/** An entry on the memory-only `notification-data` topic: a user's notification counts in a
+ * room changed (sync wakes them; the counts themselves are read from the user API). */
+export interface NotificationDataOutput {
+  userId: string;
+  roomId: string;
+}
+
+export const NOTIFICATION_DATA_TOPIC = 'notification-data';
+
+export type UnreadCounts = {
+  notification_count: number;
+  highlight_count: number;
+};
+
+/** What /sync reads of notification counts. Positions grow with every change of counts. */
+export interface SyncNotificationsAPI {
+  /** The latest position. */
+  head(): number;
+  /** Rooms where the user's counts changed in (from, to]. */
+  changedRooms(userId: string, from: number, to: number): string[];
+  /** Counts of the user in a room: the main timeline (unthreaded and `main`) and per thread. */
+  counts(userId: string, roomId: string): { main: UnreadCounts; threads: Record<string, UnreadCounts> };
+}

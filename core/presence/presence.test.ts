@@ -1,0 +1,154 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AxonNode } from '../node.js';
+import { clientCall, registerUser, startTestNode, type ResponseJson } from '../test/node.js';
+import { expectMatchesSpec, specMissing } from '../test/openapi.js';
+
+type Json = ResponseJson;
+type User = { user_id: string; access_token: string };
+
+// Short timers: idle after 1.2 s without action, offline 1.8 s after the last sync.
+const TIMERS = { idleMs: 1200, offlineMs: 1800, activeMs: 300 };
+
+let node: AxonNode;
+let url: string;
+let alice: User;
+let bob: User;
+let carol: User;
+
+const call = (method: string, path: string, token: string, body?: unknown) => clientCall(url, method, path, token, body);
+const status = (u: User, of: User) => call('GET', `/presence/${encodeURIComponent(of.user_id)}/status`, u.access_token);
+const put = (u: User, body: unknown, of: User = u) => call('PUT', `/presence/${encodeURIComponent(of.user_id)}/status`, u.access_token, body);
+
+/** /sync without touching the caller's own presence. */
+async function sync(u: User, since?: string, timeout = 0): Promise<Json> {
+  const q = new URLSearchParams({ timeout: String(timeout), set_presence: 'offline' });
+  if (since) q.set('since', since);
+  const r = await call('GET', `/sync?${q}`, u.access_token);
+  expect(r.status).toBe(200);
+  return r.body;
+}
+
+const presenceOf = (body: Json, user: User): Json | undefined =>
+  (body.presence.events as Json[]).filter((e) => e.sender === user.user_id).at(-1);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  ({ node, url } = await startTestNode({ presenceTimers: TIMERS }));
+  alice = await registerUser(url, 'alice');
+  bob = await registerUser(url, 'bob');
+  carol = await registerUser(url, 'carol');
+  const room = await call('POST', '/createRoom', alice.access_token, { preset: 'public_chat' });
+  const roomId = room.body.room_id as string;
+  expect((await call('POST', `/join/${encodeURIComponent(roomId)}`, bob.access_token, {})).status).toBe(200);
+  await node.sync.caughtUp();
+});
+afterAll(() => node.stop());
+
+describe('presence', () => {
+  it('is seen by room-mates and by the user, not by strangers', async () => {
+    const bobSince = (await sync(bob)).next_batch as string;
+    expect((await put(alice, { presence: 'online', status_msg: 'writing tests' })).status).toBe(200);
+    const own = await status(alice, alice);
+    expect(own.status).toBe(200);
+    expect(own.body).toMatchObject({ presence: 'online', status_msg: 'writing tests', currently_active: true });
+    expect(own.body.last_active_ago).toBeGreaterThanOrEqual(0);
+    expect((await status(bob, alice)).body.presence).toBe('online');
+    if (!specMissing) expectMatchesSpec('GET', '/presence/{userId}/status', 200, own.body);
+
+    const stranger = await status(carol, alice);
+    expect(stranger.status).toBe(403);
+    expect(stranger.body.errcode).toBe('M_FORBIDDEN');
+
+    // Bob's waiting incremental sync gets it; Carol's initial sync does not.
+    const b = await sync(bob, bobSince, 3000);
+    expect(presenceOf(b, alice)?.content).toMatchObject({ presence: 'online', status_msg: 'writing tests' });
+    expect(presenceOf(await sync(alice), alice)?.content.presence).toBe('online');
+    expect(presenceOf(await sync(carol), alice)).toBeUndefined();
+  });
+
+  it('a waiting sync wakes on a room-mate\'s change, and the next one is empty of it', async () => {
+    const since = (await sync(bob)).next_batch as string;
+    const waiting = sync(bob, since, 5000);
+    await sleep(50);
+    expect((await put(alice, { presence: 'unavailable' })).status).toBe(200);
+    const b = await waiting;
+    expect(presenceOf(b, alice)?.content).toEqual({ presence: 'unavailable', last_active_ago: expect.any(Number) });
+    const again = await sync(bob, b.next_batch as string);
+    expect(presenceOf(again, alice)).toBeUndefined();
+  });
+
+  it('goes unavailable when idle and offline without syncs, on the configured timers', async () => {
+    expect((await put(alice, { presence: 'online' })).status).toBe(200);
+    await sleep(TIMERS.idleMs + 150);
+    expect((await status(bob, alice)).body.presence).toBe('unavailable');
+    await sleep(TIMERS.offlineMs - TIMERS.idleMs + 150);
+    const gone = await status(bob, alice);
+    expect(gone.body.presence).toBe('offline');
+    expect(gone.body.last_active_ago).toBeGreaterThanOrEqual(TIMERS.offlineMs);
+    expect(gone.body.currently_active).toBeUndefined();
+  });
+
+  it('/sync sets online by default, not with set_presence=offline, and a sync in flight keeps the user online', async () => {
+    expect((await status(bob, carol)).status).toBe(403);
+    expect((await status(carol, carol)).body.presence).toBe('offline');
+    await sync(carol);
+    expect((await status(carol, carol)).body.presence).toBe('offline');
+    const r = await call('GET', '/sync?timeout=0', carol.access_token);
+    expect(r.status).toBe(200);
+    expect((await status(carol, carol)).body.presence).toBe('online');
+    // Once currently_active has lapsed (which Carol's own sync would show), a long poll
+    // longer than the offline timer: still online while it waits.
+    await sleep(TIMERS.activeMs + 100);
+    const since = (await sync(carol)).next_batch as string;
+    const poll = call('GET', `/sync?timeout=${TIMERS.offlineMs + 400}&since=${since}`, carol.access_token);
+    await sleep(TIMERS.offlineMs + 200);
+    expect((await status(carol, carol)).body.presence).not.toBe('offline');
+    await poll;
+    await sleep(TIMERS.offlineMs + 200);
+    expect((await status(carol, carol)).body.presence).toBe('offline');
+  });
+
+  it('sending a message makes an idle user online again', async () => {
+    expect((await put(alice, { presence: 'online' })).status).toBe(200);
+    await sleep(TIMERS.idleMs + 150);
+    expect((await status(alice, alice)).body.presence).toBe('unavailable');
+    const rooms = (await call('GET', '/joined_rooms', alice.access_token)).body.joined_rooms as string[];
+    await call('PUT', `/rooms/${encodeURIComponent(rooms[0]!)}/send/m.room.message/p1`, alice.access_token, { msgtype: 'm.text', body: 'back' });
+    await node.log.drain();
+    const back = await status(alice, alice);
+    expect(back.body).toMatchObject({ presence: 'online', currently_active: true });
+  });
+
+  it('refuses another user\'s presence, unknown states and bad bodies', async () => {
+    const other = await put(alice, { presence: 'online' }, bob);
+    expect(other.status).toBe(403);
+    expect(other.body.errcode).toBe('M_FORBIDDEN');
+    for (const body of [{ presence: 'busy' }, { presence: 'ONLINE' }, {}, { presence: 1 }, { presence: 'online', status_msg: 7 }, { presence: 'online', status_msg: 'x'.repeat(5000) }]) {
+      const r = await put(alice, body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(['M_BAD_JSON', 'M_INVALID_PARAM']).toContain(r.body.errcode);
+    }
+    const bad = await call('GET', '/presence/not-a-user/status', alice.access_token);
+    expect(bad.status).toBe(400);
+    const syncBad = await call('GET', '/sync?set_presence=busy', alice.access_token);
+    expect(syncBad.status).toBe(400);
+  });
+});
+
+describe('presence turned off', () => {
+  it('accepts writes, shows everyone offline and puts nothing in sync', async () => {
+    const off = await startTestNode({ presence: false });
+    try {
+      const dave = await registerUser(off.url, 'dave');
+      const put = await clientCall(off.url, 'PUT', `/presence/${encodeURIComponent(dave.user_id)}/status`, dave.access_token, { presence: 'online' });
+      expect(put.status).toBe(200);
+      const got = await clientCall(off.url, 'GET', `/presence/${encodeURIComponent(dave.user_id)}/status`, dave.access_token);
+      expect(got.body).toEqual({ presence: 'offline' });
+      const s = await clientCall(off.url, 'GET', '/sync', dave.access_token);
+      expect(s.body.presence.events).toEqual([]);
+    } finally {
+      await off.node.stop();
+    }
+  });
+});
