@@ -48,39 +48,47 @@ export interface MessageRow {
 }
 
 export class ToDeviceStorage {
+  private readonly statements = new Map<string, Database.Statement>();
+
   constructor(readonly raw: Database.Database) {}
+
+  /** Prepares each statement once. */
+  private st(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) this.statements.set(sql, (s = this.raw.prepare(sql)));
+    return s;
+  }
 
   /** Records a transaction id; false if it was already there. */
   claimTxn(userId: string, deviceId: string, txnId: string): boolean {
-    return this.raw.prepare('INSERT OR IGNORE INTO td_txns (user_id, device_id, txn_id) VALUES (?, ?, ?)').run(userId, deviceId, txnId).changes > 0;
+    return this.st('INSERT OR IGNORE INTO td_txns (user_id, device_id, txn_id) VALUES (?, ?, ?)').run(userId, deviceId, txnId).changes > 0;
   }
   claimReceived(origin: string, messageId: string): boolean {
-    return this.raw.prepare('INSERT OR IGNORE INTO td_received (origin, message_id) VALUES (?, ?)').run(origin, messageId).changes > 0;
+    return this.st('INSERT OR IGNORE INTO td_received (origin, message_id) VALUES (?, ?)').run(origin, messageId).changes > 0;
   }
   insert(r: Omit<MessageRow, 'id'>): number {
     return Number(
-      this.raw
-        .prepare('INSERT INTO td_messages (user_id, device_id, sender, type, content, message_id, remote) VALUES (@user_id, @device_id, @sender, @type, @content, @message_id, @remote)')
+      this.st('INSERT INTO td_messages (user_id, device_id, sender, type, content, message_id, remote) VALUES (@user_id, @device_id, @sender, @type, @content, @message_id, @remote)')
         .run(r).lastInsertRowid,
     );
   }
   after(after: number, limit: number): MessageRow[] {
-    return this.raw.prepare('SELECT * FROM td_messages WHERE id > ? ORDER BY id LIMIT ?').all(after, limit) as MessageRow[];
+    return this.st('SELECT * FROM td_messages WHERE id > ? ORDER BY id LIMIT ?').all(after, limit) as MessageRow[];
   }
   /** The highest id ever used: AUTOINCREMENT keeps it even when the rows are gone. */
   maxPos(): number {
-    return (this.raw.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'td_messages'").get() as { seq: number } | undefined)?.seq ?? 0;
+    return (this.st("SELECT seq FROM sqlite_sequence WHERE name = 'td_messages'").get() as { seq: number } | undefined)?.seq ?? 0;
   }
   inbox(userId: string, deviceId: string, upTo: number, limit: number): MessageRow[] {
-    return this.raw.prepare('SELECT * FROM td_messages WHERE user_id = ? AND device_id = ? AND remote = 0 AND id <= ? ORDER BY id LIMIT ?').all(userId, deviceId, upTo, limit) as MessageRow[];
+    return this.st('SELECT * FROM td_messages WHERE user_id = ? AND device_id = ? AND remote = 0 AND id <= ? ORDER BY id LIMIT ?').all(userId, deviceId, upTo, limit) as MessageRow[];
   }
   ack(userId: string, deviceId: string, upTo: number): void {
-    this.raw.prepare('DELETE FROM td_messages WHERE user_id = ? AND device_id = ? AND remote = 0 AND id <= ?').run(userId, deviceId, upTo);
+    this.st('DELETE FROM td_messages WHERE user_id = ? AND device_id = ? AND remote = 0 AND id <= ?').run(userId, deviceId, upTo);
   }
   deleteInbox(userId: string, deviceId: string): void {
-    this.raw.prepare('DELETE FROM td_messages WHERE user_id = ? AND device_id = ? AND remote = 0').run(userId, deviceId);
+    this.st('DELETE FROM td_messages WHERE user_id = ? AND device_id = ? AND remote = 0').run(userId, deviceId);
   }
   forgetRemote(upTo: number): void {
-    this.raw.prepare('DELETE FROM td_messages WHERE remote = 1 AND id <= ?').run(upTo);
+    this.st('DELETE FROM td_messages WHERE remote = 1 AND id <= ?').run(upTo);
   }
 }

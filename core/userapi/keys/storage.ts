@@ -115,34 +115,42 @@ export interface SignatureRow {
 
 /** Plain reads and writes of the key server's tables; callers hold the transactions. */
 export class KeyStorage {
+  private readonly statements = new Map<string, Database.Statement>();
+
   constructor(readonly raw: Database.Database) {}
+
+  /** Prepares each statement once. */
+  private st(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) this.statements.set(sql, (s = this.raw.prepare(sql)));
+    return s;
+  }
 
   // ---- device keys ----
   deviceKeys(userId: string, deviceId: string): string | undefined {
-    return (this.raw.prepare('SELECT key_json FROM uk_device_keys WHERE user_id = ? AND device_id = ?').get(userId, deviceId) as { key_json: string } | undefined)?.key_json;
+    return (this.st('SELECT key_json FROM uk_device_keys WHERE user_id = ? AND device_id = ?').get(userId, deviceId) as { key_json: string } | undefined)?.key_json;
   }
   allDeviceKeys(userId: string): Array<{ device_id: string; key_json: string }> {
-    return this.raw.prepare('SELECT device_id, key_json FROM uk_device_keys WHERE user_id = ? ORDER BY device_id').all(userId) as Array<{ device_id: string; key_json: string }>;
+    return this.st('SELECT device_id, key_json FROM uk_device_keys WHERE user_id = ? ORDER BY device_id').all(userId) as Array<{ device_id: string; key_json: string }>;
   }
   putDeviceKeys(userId: string, deviceId: string, json: string): void {
-    this.raw
-      .prepare('INSERT INTO uk_device_keys (user_id, device_id, key_json) VALUES (?, ?, ?) ON CONFLICT (user_id, device_id) DO UPDATE SET key_json = excluded.key_json')
+    this.st('INSERT INTO uk_device_keys (user_id, device_id, key_json) VALUES (?, ?, ?) ON CONFLICT (user_id, device_id) DO UPDATE SET key_json = excluded.key_json')
       .run(userId, deviceId, json);
   }
 
   // ---- one-time and fallback keys ----
   oneTimeKey(userId: string, deviceId: string, algorithm: string, keyId: string): string | undefined {
     return (
-      this.raw.prepare('SELECT key_json FROM uk_one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ? AND key_id = ?').get(userId, deviceId, algorithm, keyId) as
+      this.st('SELECT key_json FROM uk_one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ? AND key_id = ?').get(userId, deviceId, algorithm, keyId) as
         | { key_json: string }
         | undefined
     )?.key_json;
   }
   insertOneTimeKey(userId: string, deviceId: string, algorithm: string, keyId: string, json: string): void {
-    this.raw.prepare('INSERT OR IGNORE INTO uk_one_time_keys (user_id, device_id, algorithm, key_id, key_json) VALUES (?, ?, ?, ?, ?)').run(userId, deviceId, algorithm, keyId, json);
+    this.st('INSERT OR IGNORE INTO uk_one_time_keys (user_id, device_id, algorithm, key_id, key_json) VALUES (?, ?, ?, ?, ?)').run(userId, deviceId, algorithm, keyId, json);
   }
   oneTimeKeyCounts(userId: string, deviceId: string): Record<string, number> {
-    const rows = this.raw.prepare('SELECT algorithm, COUNT(*) AS n FROM uk_one_time_keys WHERE user_id = ? AND device_id = ? GROUP BY algorithm').all(userId, deviceId) as Array<{
+    const rows = this.st('SELECT algorithm, COUNT(*) AS n FROM uk_one_time_keys WHERE user_id = ? AND device_id = ? GROUP BY algorithm').all(userId, deviceId) as Array<{
       algorithm: string;
       n: number;
     }>;
@@ -150,15 +158,13 @@ export class KeyStorage {
   }
   /** Removes and returns one one-time key of the algorithm (oldest key id first). */
   takeOneTimeKey(userId: string, deviceId: string, algorithm: string): { key_id: string; key_json: string } | undefined {
-    const row = this.raw
-      .prepare('SELECT key_id, key_json FROM uk_one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ? ORDER BY key_id LIMIT 1')
+    const row = this.st('SELECT key_id, key_json FROM uk_one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ? ORDER BY key_id LIMIT 1')
       .get(userId, deviceId, algorithm) as { key_id: string; key_json: string } | undefined;
-    if (row) this.raw.prepare('DELETE FROM uk_one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ? AND key_id = ?').run(userId, deviceId, algorithm, row.key_id);
+    if (row) this.st('DELETE FROM uk_one_time_keys WHERE user_id = ? AND device_id = ? AND algorithm = ? AND key_id = ?').run(userId, deviceId, algorithm, row.key_id);
     return row;
   }
   putFallbackKey(userId: string, deviceId: string, algorithm: string, keyId: string, json: string): void {
-    this.raw
-      .prepare(
+    this.st(
         `INSERT INTO uk_fallback_keys (user_id, device_id, algorithm, key_id, key_json, used) VALUES (?, ?, ?, ?, ?, 0)
          ON CONFLICT (user_id, device_id, algorithm) DO UPDATE SET
            used = CASE WHEN uk_fallback_keys.key_id = excluded.key_id AND uk_fallback_keys.key_json = excluded.key_json THEN uk_fallback_keys.used ELSE 0 END,
@@ -168,55 +174,53 @@ export class KeyStorage {
   }
   /** Returns the fallback key of the algorithm and marks it used (it stays claimable). */
   useFallbackKey(userId: string, deviceId: string, algorithm: string): { key_id: string; key_json: string } | undefined {
-    const row = this.raw.prepare('SELECT key_id, key_json FROM uk_fallback_keys WHERE user_id = ? AND device_id = ? AND algorithm = ?').get(userId, deviceId, algorithm) as
+    const row = this.st('SELECT key_id, key_json FROM uk_fallback_keys WHERE user_id = ? AND device_id = ? AND algorithm = ?').get(userId, deviceId, algorithm) as
       | { key_id: string; key_json: string }
       | undefined;
-    if (row) this.raw.prepare('UPDATE uk_fallback_keys SET used = 1 WHERE user_id = ? AND device_id = ? AND algorithm = ?').run(userId, deviceId, algorithm);
+    if (row) this.st('UPDATE uk_fallback_keys SET used = 1 WHERE user_id = ? AND device_id = ? AND algorithm = ?').run(userId, deviceId, algorithm);
     return row;
   }
   unusedFallbackKeyTypes(userId: string, deviceId: string): string[] {
-    return (this.raw.prepare('SELECT algorithm FROM uk_fallback_keys WHERE user_id = ? AND device_id = ? AND used = 0 ORDER BY algorithm').all(userId, deviceId) as Array<{ algorithm: string }>).map(
+    return (this.st('SELECT algorithm FROM uk_fallback_keys WHERE user_id = ? AND device_id = ? AND used = 0 ORDER BY algorithm').all(userId, deviceId) as Array<{ algorithm: string }>).map(
       (r) => r.algorithm,
     );
   }
 
   /** Everything of one device (it was deleted). */
   deleteDevice(userId: string, deviceId: string): boolean {
-    const had = this.raw.prepare('DELETE FROM uk_device_keys WHERE user_id = ? AND device_id = ?').run(userId, deviceId).changes > 0;
-    this.raw.prepare('DELETE FROM uk_one_time_keys WHERE user_id = ? AND device_id = ?').run(userId, deviceId);
-    this.raw.prepare('DELETE FROM uk_fallback_keys WHERE user_id = ? AND device_id = ?').run(userId, deviceId);
-    this.raw.prepare('DELETE FROM uk_signatures WHERE target_user = ? AND target_key = ?').run(userId, deviceId);
+    const had = this.st('DELETE FROM uk_device_keys WHERE user_id = ? AND device_id = ?').run(userId, deviceId).changes > 0;
+    this.st('DELETE FROM uk_one_time_keys WHERE user_id = ? AND device_id = ?').run(userId, deviceId);
+    this.st('DELETE FROM uk_fallback_keys WHERE user_id = ? AND device_id = ?').run(userId, deviceId);
+    this.st('DELETE FROM uk_signatures WHERE target_user = ? AND target_key = ?').run(userId, deviceId);
     return had;
   }
 
   // ---- cross-signing ----
   crossSigningKey(userId: string, type: string): { public_key: string; key_json: string } | undefined {
-    return this.raw.prepare('SELECT public_key, key_json FROM uk_cross_signing_keys WHERE user_id = ? AND key_type = ?').get(userId, type) as
+    return this.st('SELECT public_key, key_json FROM uk_cross_signing_keys WHERE user_id = ? AND key_type = ?').get(userId, type) as
       | { public_key: string; key_json: string }
       | undefined;
   }
   crossSigningKeyByPublic(userId: string, publicKey: string): { key_type: string; key_json: string } | undefined {
-    return this.raw.prepare('SELECT key_type, key_json FROM uk_cross_signing_keys WHERE user_id = ? AND public_key = ?').get(userId, publicKey) as
+    return this.st('SELECT key_type, key_json FROM uk_cross_signing_keys WHERE user_id = ? AND public_key = ?').get(userId, publicKey) as
       | { key_type: string; key_json: string }
       | undefined;
   }
   putCrossSigningKey(userId: string, type: string, publicKey: string, json: string): void {
     // Signatures made on a replaced key no longer hold.
     const old = this.crossSigningKey(userId, type);
-    if (old && old.public_key !== publicKey) this.raw.prepare('DELETE FROM uk_signatures WHERE target_user = ? AND target_key = ?').run(userId, old.public_key);
-    this.raw
-      .prepare(
+    if (old && old.public_key !== publicKey) this.st('DELETE FROM uk_signatures WHERE target_user = ? AND target_key = ?').run(userId, old.public_key);
+    this.st(
         `INSERT INTO uk_cross_signing_keys (user_id, key_type, public_key, key_json) VALUES (?, ?, ?, ?)
          ON CONFLICT (user_id, key_type) DO UPDATE SET public_key = excluded.public_key, key_json = excluded.key_json`,
       )
       .run(userId, type, publicKey, json);
   }
   signatures(targetUser: string, targetKey: string): SignatureRow[] {
-    return this.raw.prepare('SELECT signer_user, signer_key_id, signature FROM uk_signatures WHERE target_user = ? AND target_key = ?').all(targetUser, targetKey) as SignatureRow[];
+    return this.st('SELECT signer_user, signer_key_id, signature FROM uk_signatures WHERE target_user = ? AND target_key = ?').all(targetUser, targetKey) as SignatureRow[];
   }
   putSignature(targetUser: string, targetKey: string, signerUser: string, signerKeyId: string, signature: string): void {
-    this.raw
-      .prepare(
+    this.st(
         `INSERT INTO uk_signatures (target_user, target_key, signer_user, signer_key_id, signature) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (target_user, target_key, signer_user, signer_key_id) DO UPDATE SET signature = excluded.signature`,
       )
@@ -225,63 +229,61 @@ export class KeyStorage {
 
   // ---- the change stream ----
   addChange(userId: string, deviceId: string | null, kind: 'device' | 'signing', deleted = false): number {
-    return Number(this.raw.prepare('INSERT INTO uk_changes (user_id, device_id, kind, deleted) VALUES (?, ?, ?, ?)').run(userId, deviceId, kind, deleted ? 1 : 0).lastInsertRowid);
+    return Number(this.st('INSERT INTO uk_changes (user_id, device_id, kind, deleted) VALUES (?, ?, ?, ?)').run(userId, deviceId, kind, deleted ? 1 : 0).lastInsertRowid);
   }
   changesAfter(after: number, limit: number): ChangeRow[] {
-    return this.raw.prepare('SELECT * FROM uk_changes WHERE id > ? ORDER BY id LIMIT ?').all(after, limit) as ChangeRow[];
+    return this.st('SELECT * FROM uk_changes WHERE id > ? ORDER BY id LIMIT ?').all(after, limit) as ChangeRow[];
   }
   changedUsers(after: number, upTo: number): string[] {
-    return (this.raw.prepare('SELECT DISTINCT user_id FROM uk_changes WHERE id > ? AND id <= ?').all(after, upTo) as Array<{ user_id: string }>).map((r) => r.user_id);
+    return (this.st('SELECT DISTINCT user_id FROM uk_changes WHERE id > ? AND id <= ?').all(after, upTo) as Array<{ user_id: string }>).map((r) => r.user_id);
   }
   previousChange(userId: string, id: number): number | undefined {
-    return (this.raw.prepare('SELECT MAX(id) AS m FROM uk_changes WHERE user_id = ? AND id < ?').get(userId, id) as { m: number | null }).m ?? undefined;
+    return (this.st('SELECT MAX(id) AS m FROM uk_changes WHERE user_id = ? AND id < ?').get(userId, id) as { m: number | null }).m ?? undefined;
   }
   changeHead(): number {
-    return (this.raw.prepare('SELECT MAX(id) AS m FROM uk_changes').get() as { m: number | null }).m ?? 0;
+    return (this.st('SELECT MAX(id) AS m FROM uk_changes').get() as { m: number | null }).m ?? 0;
   }
 
   // ---- key backup ----
   backupVersion(userId: string, version?: number): BackupVersionRow | undefined {
     return (
       version === undefined
-        ? this.raw.prepare('SELECT * FROM uk_backup_versions WHERE user_id = ? AND deleted = 0 ORDER BY version DESC LIMIT 1').get(userId)
-        : this.raw.prepare('SELECT * FROM uk_backup_versions WHERE user_id = ? AND version = ? AND deleted = 0').get(userId, version)
+        ? this.st('SELECT * FROM uk_backup_versions WHERE user_id = ? AND deleted = 0 ORDER BY version DESC LIMIT 1').get(userId)
+        : this.st('SELECT * FROM uk_backup_versions WHERE user_id = ? AND version = ? AND deleted = 0').get(userId, version)
     ) as BackupVersionRow | undefined;
   }
   createBackupVersion(userId: string, algorithm: string, authData: string): number {
-    const max = (this.raw.prepare('SELECT MAX(version) AS m FROM uk_backup_versions WHERE user_id = ?').get(userId) as { m: number | null }).m ?? 0;
-    this.raw.prepare('INSERT INTO uk_backup_versions (user_id, version, algorithm, auth_data, etag) VALUES (?, ?, ?, ?, 0)').run(userId, max + 1, algorithm, authData);
+    const max = (this.st('SELECT MAX(version) AS m FROM uk_backup_versions WHERE user_id = ?').get(userId) as { m: number | null }).m ?? 0;
+    this.st('INSERT INTO uk_backup_versions (user_id, version, algorithm, auth_data, etag) VALUES (?, ?, ?, ?, 0)').run(userId, max + 1, algorithm, authData);
     return max + 1;
   }
   updateBackupAuthData(userId: string, version: number, authData: string): void {
-    this.raw.prepare('UPDATE uk_backup_versions SET auth_data = ? WHERE user_id = ? AND version = ?').run(authData, userId, version);
+    this.st('UPDATE uk_backup_versions SET auth_data = ? WHERE user_id = ? AND version = ?').run(authData, userId, version);
   }
   deleteBackupVersion(userId: string, version: number): boolean {
-    this.raw.prepare('DELETE FROM uk_backup_keys WHERE user_id = ? AND version = ?').run(userId, version);
-    return this.raw.prepare('UPDATE uk_backup_versions SET deleted = 1 WHERE user_id = ? AND version = ? AND deleted = 0').run(userId, version).changes > 0;
+    this.st('DELETE FROM uk_backup_keys WHERE user_id = ? AND version = ?').run(userId, version);
+    return this.st('UPDATE uk_backup_versions SET deleted = 1 WHERE user_id = ? AND version = ? AND deleted = 0').run(userId, version).changes > 0;
   }
   bumpEtag(userId: string, version: number): void {
-    this.raw.prepare('UPDATE uk_backup_versions SET etag = etag + 1 WHERE user_id = ? AND version = ?').run(userId, version);
+    this.st('UPDATE uk_backup_versions SET etag = etag + 1 WHERE user_id = ? AND version = ?').run(userId, version);
   }
   backupCount(userId: string, version: number): number {
-    return (this.raw.prepare('SELECT COUNT(*) AS n FROM uk_backup_keys WHERE user_id = ? AND version = ?').get(userId, version) as { n: number }).n;
+    return (this.st('SELECT COUNT(*) AS n FROM uk_backup_keys WHERE user_id = ? AND version = ?').get(userId, version) as { n: number }).n;
   }
   backupKey(userId: string, version: number, roomId: string, sessionId: string): BackupKeyRow | undefined {
-    return this.raw
-      .prepare('SELECT room_id, session_id, first_message_index, forwarded_count, is_verified, session_data FROM uk_backup_keys WHERE user_id = ? AND version = ? AND room_id = ? AND session_id = ?')
+    return this.st('SELECT room_id, session_id, first_message_index, forwarded_count, is_verified, session_data FROM uk_backup_keys WHERE user_id = ? AND version = ? AND room_id = ? AND session_id = ?')
       .get(userId, version, roomId, sessionId) as BackupKeyRow | undefined;
   }
   backupKeys(userId: string, version: number, roomId?: string): BackupKeyRow[] {
     const cols = 'room_id, session_id, first_message_index, forwarded_count, is_verified, session_data';
     return (
       roomId === undefined
-        ? this.raw.prepare(`SELECT ${cols} FROM uk_backup_keys WHERE user_id = ? AND version = ? ORDER BY room_id, session_id`).all(userId, version)
-        : this.raw.prepare(`SELECT ${cols} FROM uk_backup_keys WHERE user_id = ? AND version = ? AND room_id = ? ORDER BY session_id`).all(userId, version, roomId)
+        ? this.st(`SELECT ${cols} FROM uk_backup_keys WHERE user_id = ? AND version = ? ORDER BY room_id, session_id`).all(userId, version)
+        : this.st(`SELECT ${cols} FROM uk_backup_keys WHERE user_id = ? AND version = ? AND room_id = ? ORDER BY session_id`).all(userId, version, roomId)
     ) as BackupKeyRow[];
   }
   putBackupKey(userId: string, version: number, k: BackupKeyRow): void {
-    this.raw
-      .prepare(
+    this.st(
         `INSERT INTO uk_backup_keys (user_id, version, room_id, session_id, first_message_index, forwarded_count, is_verified, session_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (user_id, version, room_id, session_id) DO UPDATE SET first_message_index = excluded.first_message_index,
            forwarded_count = excluded.forwarded_count, is_verified = excluded.is_verified, session_data = excluded.session_data`,
@@ -289,8 +291,8 @@ export class KeyStorage {
       .run(userId, version, k.room_id, k.session_id, k.first_message_index, k.forwarded_count, k.is_verified, k.session_data);
   }
   deleteBackupKeys(userId: string, version: number, roomId?: string, sessionId?: string): number {
-    if (roomId === undefined) return this.raw.prepare('DELETE FROM uk_backup_keys WHERE user_id = ? AND version = ?').run(userId, version).changes;
-    if (sessionId === undefined) return this.raw.prepare('DELETE FROM uk_backup_keys WHERE user_id = ? AND version = ? AND room_id = ?').run(userId, version, roomId).changes;
-    return this.raw.prepare('DELETE FROM uk_backup_keys WHERE user_id = ? AND version = ? AND room_id = ? AND session_id = ?').run(userId, version, roomId, sessionId).changes;
+    if (roomId === undefined) return this.st('DELETE FROM uk_backup_keys WHERE user_id = ? AND version = ?').run(userId, version).changes;
+    if (sessionId === undefined) return this.st('DELETE FROM uk_backup_keys WHERE user_id = ? AND version = ? AND room_id = ?').run(userId, version, roomId).changes;
+    return this.st('DELETE FROM uk_backup_keys WHERE user_id = ? AND version = ? AND room_id = ? AND session_id = ?').run(userId, version, roomId, sessionId).changes;
   }
 }
