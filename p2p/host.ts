@@ -170,7 +170,7 @@ export function createP2PHost(opts: P2POptions, logger?: Logger): P2PHost {
       // E.g. a listen address in use: leave nothing running behind.
       await t.stop().catch(() => undefined);
       await Promise.resolve(n.stop()).catch(() => undefined);
-      throw new Error(`p2p host failed to start: ${(e as Error).message}`, { cause: e });
+      throw e;
     }
     node = n;
     transport = t;
