@@ -22,6 +22,13 @@ function unavailable(): string | undefined {
   } catch {
     return '`ip netns` is unavailable';
   }
+  // Root in a container may still lack CAP_NET_ADMIN: try one.
+  try {
+    ip('netns', 'add', `${tag}p`);
+    ip('netns', 'del', `${tag}p`);
+  } catch (e) {
+    return `cannot create a network namespace (${(e as Error).message.split('\n')[0]})`;
+  }
   return undefined;
 }
 
