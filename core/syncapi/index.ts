@@ -287,6 +287,11 @@ export class SyncApi implements SyncAPI {
     return { pdu: this.store.maxPos(), accountData: this.store.maxAccountDataPos(), typing: this.typingPos, receipt: this.store.maxReceiptPos(), toDevice: this.deps.toDevice?.maxPos() ?? 0, deviceList: this.deps.keys?.changeHead() ?? 0, presence: this.presencePos, notifications: this.deps.notifications?.head() ?? 0 };
   }
 
+  /** GET /keys/changes: device-list changes between two sync tokens, as /sync reports them. */
+  keyChanges(userId: string, from: StreamToken, to: StreamToken): { changed: string[]; left: string[] } {
+    return deviceListsSection(this.deps.keys, this.store, userId, from, to);
+  }
+
   /** Serves an event to a reader: age, and the transaction id for the sending device only. */
   render(row: EventRow, requester: Requester | undefined, now = Date.now()): JsonObject {
     const ev = JSON.parse(row.json) as JsonObject;

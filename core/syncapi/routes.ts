@@ -49,6 +49,13 @@ export function syncEndpoints(api: SyncApi): Endpoint[] {
     }),
     endpoint({
       method: 'GET',
+      path: '/_matrix/client/v3/keys/changes',
+      auth: 'user',
+      query: z.object({ from: z.string(), to: z.string() }),
+      handler: ({ query, requester }) => api.keyChanges(me(requester).userId, parseToken(query.from, 'from'), parseToken(query.to, 'to')),
+    }),
+    endpoint({
+      method: 'GET',
       path: '/_matrix/client/v3/rooms/:roomId/members',
       auth: 'user',
       params: z.object({ roomId }),

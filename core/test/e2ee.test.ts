@@ -180,6 +180,8 @@ describe('key server', () => {
     await node.sync.caughtUp();
     const e3 = await sync(erin, e2.next_batch as string);
     expect(e3.device_lists.left).toEqual([frank.userId]);
+    const afterLeave = await ok(erin, 'GET', `/keys/changes?from=${e2.next_batch}&to=${e3.next_batch}`, '/keys/changes');
+    expect(afterLeave).toEqual({ changed: [], left: [frank.userId] });
   });
 
   it('cross-signing: first upload without UIA, then UIA; signatures checked', async () => {

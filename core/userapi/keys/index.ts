@@ -18,8 +18,6 @@ export interface KeyServerDeps {
   serverName: string;
   /** The user API's devices (display names in /keys/query, existence checks). */
   devices: { device(userId: string, deviceId: string): { display_name?: string } | undefined };
-  /** Rooms a user is joined to, for /keys/changes. */
-  roomsForUser(userId: string): string[];
 }
 
 export interface UploadBody {
@@ -240,15 +238,6 @@ export class KeyServer implements SyncKeysAPI, FederationKeysAPI {
       }),
     );
     return { one_time_keys, failures } as JsonObject;
-  }
-
-  // ---- changes ----
-
-  /** Users sharing a room with `userId` (and the user) whose keys changed in (from, to]. */
-  changes(userId: string, from: number, to: number): { changed: string[]; left: string[] } {
-    const mine = new Set(this.deps.roomsForUser(userId));
-    const changed = this.store.changedUsers(from, to).filter((u) => u === userId || this.deps.roomsForUser(u).some((room) => mine.has(room)));
-    return { changed, left: [] };
   }
 
   // ---- cross-signing ----

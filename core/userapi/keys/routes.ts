@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { JsonObject } from '../../events/types.js';
 import { type Endpoint } from '../../http/index.js';
-import { parseToken } from '../../syncapi/token.js';
 import type { UserApi } from '../index.js';
 import { CS, authDict, jsonObject, route, who } from '../routes/common.js';
 import { PASSWORD_FLOWS } from '../uia.js';
@@ -55,13 +54,6 @@ export function keyEndpoints(api: UserApi): Endpoint[] {
       auth: 'user',
       body: z.object({ one_time_keys: z.record(z.string(), z.record(z.string(), z.string().min(1))), timeout: z.number().int().min(0).optional() }),
       handler: ({ body }) => keys.claim(body.one_time_keys, Math.min(body.timeout ?? 10_000, MAX_TIMEOUT_MS)),
-    }),
-    route({
-      method: 'GET',
-      path: `${CS}/keys/changes`,
-      auth: 'user',
-      query: z.object({ from: z.string(), to: z.string() }),
-      handler: ({ requester, query }) => keys.changes(who(requester).userId, parseToken(query.from, 'from').deviceList, parseToken(query.to, 'to').deviceList),
     }),
     route({
       method: 'POST',
