@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { onTestFailed } from 'vitest';
 import { defaultConfig, type AxonConfig } from '../core/config.js';
 import { createNode, type AxonNode } from '../core/node.js';
 import { tmpDir } from '../core/test/fixtures.js';
@@ -36,13 +37,21 @@ export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
 
-/** A browser context at a laptop-sized viewport that records page errors, so a test can
+let contexts = 0;
+
+/** A browser context (must be called inside a test) at a laptop-sized viewport that records page errors, so a test can
  * assert the UI never threw. */
 export async function newContext(browser: Browser, viewport = { width: 1200, height: 800 }): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  // A failing test leaves a picture of every page it had open, and the page errors.
+  const n = ++contexts;
+  onTestFailed(async () => {
+    if (errors.length) console.error(`page ${n} errors:`, errors);
+    if (!page.isClosed()) await screenshot(page, `failed-page-${n}`).catch(() => undefined);
+  });
   return { context, page, errors };
 }
 

@@ -8,8 +8,8 @@ const T = 90_000;
 let browser: Browser;
 const nodes: RunningNode[] = [];
 
-async function node(): Promise<RunningNode> {
-  const n = await startNode();
+async function node(overrides: Parameters<typeof startNode>[0] = {}): Promise<RunningNode> {
+  const n = await startNode(overrides);
   nodes.push(n);
   return n;
 }
@@ -177,21 +177,21 @@ describe.skipIf(!HAVE_CHROMIUM)(`the UI in Chromium${HAVE_CHROMIUM ? '' : ` (ski
   );
 
   it(
-    'on two nodes, the owner of A invites the owner of B, who accepts in B’s UI; messages cross',
+    'on two nodes: A’s status shows B when it connects; the owner of A invites the owner of B, who accepts in B’s UI; messages cross',
     async (ctx) => {
-      const a = await node();
-      const b = await node();
-      type Host = { p2p: { status(): { multiaddrs: string[] }; dial(addr: string): Promise<void> } };
-      if (!('p2p' in a.node)) ctx.skip('federation over libp2p (node.p2p) has not landed yet');
-      const pa = (a.node as unknown as Host).p2p;
-      const pb = (b.node as unknown as Host).p2p;
-      await pb.dial(pa.status().multiaddrs[0]!);
+      // Loopback only and no mDNS: B appears on A's page when this test dials, not before.
+      const p2p = { listen: ['/ip4/127.0.0.1/tcp/0'], peers: [], mdns: false, relay: false };
+      const a = await node({ p2p });
+      const b = await node({ p2p });
+      if (!a.node.p2p || !b.node.p2p) return ctx.skip('federation over libp2p (node.p2p) is not running in this build');
 
       const ua = await newContext(browser);
       const ub = await newContext(browser);
       await ownerLogsIn(ua.page, a);
       await ownerLogsIn(ub.page, b);
-      // A's status page sees B as a peer.
+      await ua.page.getByText('No peers yet').waitFor();
+      await b.node.p2p.dial(a.node.p2p.status().multiaddrs[0]!);
+      // No reload: the status stream brings the new peer in.
       await expectText(ua.page.getByTestId('peers'), b.node.serverName, 30_000);
       await screenshot(ua.page, 'two-nodes-status');
 
@@ -202,6 +202,8 @@ describe.skipIf(!HAVE_CHROMIUM)(`the UI in Chromium${HAVE_CHROMIUM ? '' : ` (ski
       await op.getByRole('button', { name: 'Create room' }).click();
       await expectText(op.getByTestId('room-title'), 'Across');
       await op.getByRole('button', { name: 'Invite', exact: true }).click();
+      // The known peer's owner is offered as a suggestion.
+      expect(await op.locator('#invite-suggestions option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toContain(b.node.owner.userId);
       await op.getByLabel('User id to invite').fill(b.node.owner.userId);
       await op.getByRole('button', { name: 'Invite', exact: true }).last().click();
       await op.getByText(`Invited ${b.node.owner.userId}.`).waitFor({ timeout: 30_000 });
@@ -219,6 +221,8 @@ describe.skipIf(!HAVE_CHROMIUM)(`the UI in Chromium${HAVE_CHROMIUM ? '' : ` (ski
       await expectText(op.getByTestId('message'), 'hello A', 30_000);
       await screenshot(op, 'two-nodes-a');
       await screenshot(bp, 'two-nodes-b');
+      expect(ua.errors).toEqual([]);
+      expect(ub.errors).toEqual([]);
       await ua.context.close();
       await ub.context.close();
     },

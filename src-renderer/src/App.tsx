@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { call, describeError } from './api.js';
 import { ChatView } from './chat/ChatView.js';
+import { ErrorBoundary } from './ErrorBoundary.js';
 import { LoginView } from './LoginView.js';
 import { forgetSession, startingSession } from './session.js';
 import { useStatus } from './status.js';
@@ -70,15 +71,17 @@ export function App() {
           {notice}
         </p>
       )}
-      {tab === 'status' ? (
-        <StatusView status={status} connection={connection} />
-      ) : booting ? (
-        <main class="center muted">Loading…</main>
-      ) : session ? (
-        <ChatView key={session.accessToken} session={session} peers={peers} />
-      ) : (
-        <LoginView onLogin={(s) => (setNotice(null), setSession(s))} />
-      )}
+      <ErrorBoundary key={tab}>
+        {tab === 'status' ? (
+          <StatusView status={status} connection={connection} />
+        ) : booting ? (
+          <main class="center muted">Loading…</main>
+        ) : session ? (
+          <ChatView key={session.accessToken} session={session} peers={peers} />
+        ) : (
+          <LoginView onLogin={(s) => (setNotice(null), setSession(s))} />
+        )}
+      </ErrorBoundary>
     </div>
   );
 }
