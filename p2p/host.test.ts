@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Hosts, tcpAddr, until } from './testhosts.js';
+import { Hosts, tcpAddr, until } from './testing/hosts.js';
 
 const hosts = new Hosts();
 afterEach(() => hosts.stopAll());

@@ -13,7 +13,7 @@ import { createLibp2p } from 'libp2p';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { P2PHost } from './api.js';
 import { MAX_BODY_BYTES, StreamReader } from './framing.js';
-import { Hosts, tcpAddr } from './testhosts.js';
+import { Hosts, tcpAddr } from './testing/hosts.js';
 import { FEDERATION_PROTOCOL } from './transport.js';
 
 const hosts = new Hosts();

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { P2PHost, RemotePeer } from './api.js';
-import { Hosts, tcpAddr } from './testhosts.js';
+import { Hosts, tcpAddr } from './testing/hosts.js';
 
 const hosts = new Hosts();
 afterEach(() => hosts.stopAll());

@@ -1,7 +1,7 @@
 /** Test helper: real libp2p hosts on loopback, stopped after each test. */
 import { randomBytes } from 'node:crypto';
-import type { P2PHost, P2POptions } from './api.js';
-import { createP2PHost } from './host.js';
+import type { P2PHost, P2POptions } from '../api.js';
+import { createP2PHost } from '../host.js';
 
 export class Hosts {
   private readonly all: P2PHost[] = [];
