@@ -81,6 +81,17 @@ describe('p2p host', () => {
     await expect(hosts.start({ listen: [`/ip4/127.0.0.1/tcp/${port}`] })).rejects.toThrow(/EADDRINUSE/);
   });
 
+  it('carries federation requests over WebSockets', async () => {
+    const b = await hosts.start({ listen: ['/ip4/127.0.0.1/tcp/0/ws'] });
+    b.serve(async (_req, remote) => new Response(JSON.stringify({ from: remote.serverName })));
+    const ws = b.status().multiaddrs.find((m) => m.includes('/ws/'))!;
+    const a = await hosts.start();
+    await a.dial(ws);
+    const res = await a.fetch(b.serverName, new Request(`http://${b.serverName}/x`));
+    expect(await res.json()).toEqual({ from: a.serverName });
+    expect(a.status().peers.find((p) => p.serverName === b.serverName)?.addresses).toContain(ws);
+  });
+
   it('dial() refuses a multiaddr without /p2p/', async () => {
     const a = await hosts.start();
     await expect(a.dial('/ip4/127.0.0.1/tcp/1')).rejects.toThrow(/no \/p2p\//);
