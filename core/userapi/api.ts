@@ -37,7 +37,15 @@ export interface UserAPI {
   deviceIds(userId: string): string[];
 }
 
-export { KEY_CHANGE_TOPIC, type KeyChangeOutput, type SyncKeysAPI, type RemoteKeysAPI, type FederationKeysAPI } from './keys/api.js';
+export {
+  KEY_CHANGE_TOPIC,
+  type KeyChangeOutput,
+  type SyncKeysAPI,
+  type RemoteKeysAPI,
+  type FederationKeysAPI,
+  type DeviceListUpdate,
+  type SigningKeyUpdate,
+} from './keys/api.js';
 
 /** An entry on the memory-only `notification-data` topic: a user's notification counts in a
  * room changed (sync wakes them; the counts themselves are read from the user API). */

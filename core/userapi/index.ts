@@ -113,7 +113,7 @@ export class UserApi implements UserAPI {
     this.config = deps.config;
     this.logger = deps.logger;
     this.roomserver = deps.roomserver;
-    this.keys = new KeyServer({ db: deps.db, log: deps.log, logger: deps.logger, serverName: deps.serverName, devices: this });
+    this.keys = new KeyServer({ db: deps.db, log: deps.log, logger: deps.logger, serverName: deps.serverName, devices: this, tracked: (u) => deps.roomserver.roomsForUser(u, 'join').length > 0 });
     this.keyBackup = new KeyBackup(deps.db, this.keys.store);
     this.topic = deps.log.topic<AccountDataOutput>(ACCOUNT_DATA_TOPIC, {
       durable: true,

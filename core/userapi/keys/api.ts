@@ -16,6 +16,24 @@ export interface KeyChangeOutput {
   remote?: boolean;
 }
 
+/** An `m.device_list_update` EDU's content. */
+export interface DeviceListUpdate {
+  user_id: string;
+  device_id: string;
+  stream_id: number;
+  prev_id?: number[];
+  deleted?: boolean;
+  keys?: JsonObject;
+  device_display_name?: string;
+}
+
+/** An `m.signing_key_update` EDU's content. */
+export interface SigningKeyUpdate {
+  user_id: string;
+  master_key?: JsonObject;
+  self_signing_key?: JsonObject;
+}
+
 /** What federation fills in for users on other servers. Each is optional: while unset,
  * remote users land in `failures` of /keys/query and /keys/claim. */
 export interface RemoteKeysAPI {
@@ -44,6 +62,12 @@ export interface FederationKeysAPI {
   /** The user's key-change position before `id` (an `m.device_list_update`'s `prev_id`),
    * undefined when `id` is their first. */
   previousChange(userId: string, id: number): number | undefined;
+  /** An incoming `m.device_list_update` from `origin`: applied to the cached list (or
+   * marks it stale for a resync), and local users sharing a room see the change in sync.
+   * False when the user is not from `origin`. */
+  receiveDeviceListUpdate(origin: string, edu: DeviceListUpdate): boolean;
+  /** An incoming `m.signing_key_update`, likewise. */
+  receiveSigningKeyUpdate(origin: string, edu: SigningKeyUpdate): boolean;
   /** A local user's devices with keys, for GET /user/devices/{userId}. */
   userDevices(userId: string): { stream_id: number; devices: JsonObject[]; master_key?: JsonObject; self_signing_key?: JsonObject };
 }

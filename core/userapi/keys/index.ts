@@ -4,7 +4,8 @@ import type { JsonObject } from '../../events/types.js';
 import { invalidParam, missingParam, type Requester } from '../../http/index.js';
 import type { Log, LogMessage, Topic } from '../../log/index.js';
 import type { Logger } from '../../logger.js';
-import { KEY_CHANGE_TOPIC, type FederationKeysAPI, type KeyChangeOutput, type RemoteKeysAPI, type SyncKeysAPI } from './api.js';
+import { KEY_CHANGE_TOPIC, type DeviceListUpdate, type FederationKeysAPI, type KeyChangeOutput, type RemoteKeysAPI, type SigningKeyUpdate, type SyncKeysAPI } from './api.js';
+import { RemoteDeviceLists, type RemoteUserKeys } from './remote.js';
 import { KeyStorage, USERKEYS_MIGRATIONS, type ChangeRow } from './storage.js';
 import { checkDeviceKeys, checkSignedKey, crossSigningPublicKey, invalidSignature, sameSignedContent, verifyWith, type crossSigningKeySchema, type deviceKeysSchema, type keyMapSchema } from './validate.js';
 import type { z } from 'zod';
@@ -18,6 +19,9 @@ export interface KeyServerDeps {
   serverName: string;
   /** The user API's devices (display names in /keys/query, existence checks). */
   devices: { device(userId: string, deviceId: string): { display_name?: string } | undefined };
+  /** Whether a remote user shares a room with this server: only then does their server
+   * send us their device list updates, so only then are their keys cached. */
+  tracked(userId: string): boolean;
 }
 
 export interface UploadBody {
@@ -51,12 +55,14 @@ export class KeyServer implements SyncKeysAPI, FederationKeysAPI {
   readonly store: KeyStorage;
   /** Federation sets these; until then remote users are reported in `failures`. */
   remote: RemoteKeysAPI = {};
+  readonly remoteLists: RemoteDeviceLists;
   private readonly topic: Topic<KeyChangeOutput>;
   private published: number;
 
   constructor(private readonly deps: KeyServerDeps) {
     deps.db.migrate('userkeys', USERKEYS_MIGRATIONS);
     this.store = new KeyStorage(deps.db.raw);
+    this.remoteLists = new RemoteDeviceLists(this.store);
     this.published = this.store.changeHead();
     this.topic = deps.log.topic<KeyChangeOutput>(KEY_CHANGE_TOPIC, {
       durable: true,
@@ -169,11 +175,20 @@ export class KeyServer implements SyncKeysAPI, FederationKeysAPI {
   async query(r: Requester, deviceKeys: Record<string, string[]>, timeoutMs: number): Promise<JsonObject> {
     const out = this.queryLocalKeys(deviceKeys, r.userId) as Record<string, Record<string, JsonObject>>;
     const failures: Record<string, JsonObject> = {};
+    const fill = (userId: string, keys: RemoteUserKeys) => {
+      const want = new Set(deviceKeys[userId]);
+      out.device_keys![userId] = Object.fromEntries(Object.entries(keys.device_keys).filter(([d]) => want.size === 0 || want.has(d))) as JsonObject;
+      if (keys.master_key) out.master_keys![userId] = keys.master_key;
+      if (keys.self_signing_key) out.self_signing_keys![userId] = keys.self_signing_key;
+    };
     const byServer = new Map<string, Record<string, string[]>>();
-    for (const [userId, devices] of Object.entries(deviceKeys)) {
+    for (const userId of Object.keys(deviceKeys)) {
       const server = parseUserId(userId)?.serverName;
       if (server === undefined || server === this.deps.serverName) continue;
-      (byServer.get(server) ?? byServer.set(server, {}).get(server)!)[userId] = devices;
+      const cached = this.deps.tracked(userId) ? this.remoteLists.fresh(userId) : undefined;
+      if (cached) fill(userId, cached);
+      // All devices, so that what is cached is the whole list.
+      else (byServer.get(server) ?? byServer.set(server, {}).get(server)!)[userId] = [];
     }
     await Promise.all(
       [...byServer].map(async ([server, users]) => {
@@ -183,11 +198,22 @@ export class KeyServer implements SyncKeysAPI, FederationKeysAPI {
         }
         try {
           const res = (await this.remote.queryKeys(server, users, timeoutMs)) as Record<string, unknown>;
-          for (const part of ['device_keys', 'master_keys', 'self_signing_keys'] as const) {
-            const got = res[part];
-            if (typeof got !== 'object' || got === null) continue;
-            // Only the users asked for, and only from their own server.
-            for (const [u, v] of Object.entries(got)) if (u in users && typeof v === 'object' && v !== null) out[part]![u] = v as JsonObject;
+          const part = (name: string, u: string): JsonObject | undefined => {
+            const all = res[name];
+            const v = typeof all === 'object' && all !== null ? (all as Record<string, unknown>)[u] : undefined;
+            return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as JsonObject) : undefined;
+          };
+          // Only the users asked for: what a server says of others is dropped.
+          for (const u of Object.keys(users)) {
+            const devices = part('device_keys', u);
+            if (!devices) continue;
+            const keys: RemoteUserKeys = { device_keys: devices as Record<string, JsonObject> };
+            const master = part('master_keys', u);
+            const ssk = part('self_signing_keys', u);
+            if (master) keys.master_key = master;
+            if (ssk) keys.self_signing_key = ssk;
+            if (this.deps.tracked(u)) this.remoteLists.put(u, keys);
+            fill(u, keys);
           }
         } catch (err) {
           failures[server] = { status: 503, message: (err as Error).message };
@@ -339,7 +365,28 @@ export class KeyServer implements SyncKeysAPI, FederationKeysAPI {
    * them see it in `device_lists.changed` and query again (through `remote.queryKeys`). */
   remoteKeysChanged(userId: string, kind: 'device' | 'signing', deviceId?: string): void {
     if (this.isLocal(userId) || parseUserId(userId) === undefined) return;
-    this.tx(() => this.store.addChange(userId, deviceId ?? null, kind));
+    this.tx(() => {
+      this.remoteLists.markStale(userId);
+      this.store.addChange(userId, deviceId ?? null, kind);
+    });
+  }
+
+  receiveDeviceListUpdate(origin: string, edu: DeviceListUpdate): boolean {
+    if (parseUserId(edu.user_id)?.serverName !== origin || origin === this.deps.serverName) return false;
+    this.tx(() => {
+      this.remoteLists.deviceListUpdate(edu);
+      this.store.addChange(edu.user_id, edu.device_id, 'device', edu.deleted === true);
+    });
+    return true;
+  }
+
+  receiveSigningKeyUpdate(origin: string, edu: SigningKeyUpdate): boolean {
+    if (parseUserId(edu.user_id)?.serverName !== origin || origin === this.deps.serverName) return false;
+    this.tx(() => {
+      this.remoteLists.signingKeyUpdate(edu);
+      this.store.addChange(edu.user_id, null, 'signing');
+    });
+    return true;
   }
 
   // ---- devices ----

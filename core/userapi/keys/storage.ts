@@ -79,7 +79,27 @@ export const USERKEYS_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    // Remote users' keys, kept while federation keeps them fresh (see remote.ts).
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE uk_remote_keys (
+          user_id TEXT PRIMARY KEY,
+          keys_json TEXT NOT NULL,
+          stream_id INTEGER,
+          stale INTEGER NOT NULL DEFAULT 0
+        );
+      `),
+  },
 ];
+
+export interface RemoteKeysRow {
+  user_id: string;
+  keys_json: string;
+  stream_id: number | null;
+  stale: number;
+}
 
 export interface ChangeRow {
   id: number;
@@ -242,6 +262,23 @@ export class KeyStorage {
   }
   changeHead(): number {
     return (this.st('SELECT MAX(id) AS m FROM uk_changes').get() as { m: number | null }).m ?? 0;
+  }
+
+  // ---- remote users' keys ----
+  remoteKeys(userId: string): RemoteKeysRow | undefined {
+    return this.st('SELECT * FROM uk_remote_keys WHERE user_id = ?').get(userId) as RemoteKeysRow | undefined;
+  }
+  putRemoteKeys(userId: string, json: string, streamId: number | null): void {
+    this.st(
+      `INSERT INTO uk_remote_keys (user_id, keys_json, stream_id, stale) VALUES (?, ?, ?, 0)
+       ON CONFLICT (user_id) DO UPDATE SET keys_json = excluded.keys_json, stream_id = excluded.stream_id, stale = 0`,
+    ).run(userId, json, streamId);
+  }
+  markRemoteStale(userId: string): void {
+    this.st('UPDATE uk_remote_keys SET stale = 1 WHERE user_id = ?').run(userId);
+  }
+  deleteRemoteKeys(userId: string): void {
+    this.st('DELETE FROM uk_remote_keys WHERE user_id = ?').run(userId);
   }
 
   // ---- key backup ----
