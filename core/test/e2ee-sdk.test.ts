@@ -129,5 +129,17 @@ describe('end-to-end encryption with matrix-js-sdk and Rust crypto', () => {
     const q2 = await clientCall(url, 'POST', '/keys/query', alice.getAccessToken()!, { device_keys: { [alice.getUserId()!]: [] } });
     expect(q2.body.master_keys[alice.getUserId()!].keys).not.toEqual(master1.keys);
     expect(await crypto.isCrossSigningReady()).toBe(true);
+
+    // Server-side key backup: a new backup version, and the room keys alice holds reach it.
+    await crypto.resetKeyBackup();
+    const info = async () => (await clientCall(url, 'GET', '/room_keys/version', alice.getAccessToken()!)).body;
+    const startedBackup = Date.now();
+    while (((await info()).count ?? 0) < 1 && Date.now() - startedBackup < 30_000) await new Promise((r) => setTimeout(r, 100));
+    const backup = await info();
+    expect(backup.algorithm).toBe('m.megolm_backup.v1.curve25519-aes-sha2');
+    expect(backup.count).toBeGreaterThanOrEqual(1);
+    const stored = await clientCall(url, 'GET', `/room_keys/keys/${encodeURIComponent(roomId)}?version=${backup.version}`, alice.getAccessToken()!);
+    expect(Object.keys(stored.body.sessions).length).toBeGreaterThanOrEqual(1);
+    expect((await crypto.getActiveSessionBackupVersion()) ?? '').toBe(backup.version);
   }, 120_000);
 });
