@@ -11,6 +11,9 @@ import { SyncApi, syncEndpoints } from './syncapi/index.js';
 import { UserApi, userApiEndpoints } from './userapi/index.js';
 import { pushRuleEndpoints } from './userapi/routes/pushrules.js';
 import { PushRuleStore } from './userapi/pushstore.js';
+import { Notifications } from './userapi/notifications.js';
+import { notificationEndpoints } from './userapi/routes/notifications.js';
+import { pusherEndpoints } from './userapi/routes/pushers.js';
 import { loadOrCreateIdentity, type Identity } from './identity.js';
 import { Log, type TopicStatus } from './log/index.js';
 import { createLogger, type Logger } from './logger.js';
@@ -76,6 +79,8 @@ export interface AxonNode {
   readonly receipts: ReceiptServer;
   readonly toDevice: ToDeviceServer;
   readonly presence: PresenceServer;
+  /** Notification counts, /notifications and pushers (the user API's push side). */
+  readonly notifications: Notifications;
   readonly federation: FederationApi;
   /** The libp2p host (absent when a test hands in its own federation transport). */
   readonly p2p: P2PHost | undefined;
@@ -147,6 +152,14 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
   const receipts = new ReceiptServer({ db, log, roomserver });
   const toDevice = new ToDeviceServer({ db, log, serverName: identity.serverName, deviceIds: (u) => users.deviceIds(u) });
   users.onDeviceDeleted((u, d) => toDevice.deleteInbox(u, d));
+  const pushRules = new PushRuleStore(db, {
+    onChange: (userId, rules) => {
+      notifications.rulesChanged(userId);
+      // Clients read their rules from sync too (account data m.push_rules).
+      users.putAccountData(userId, undefined, 'm.push_rules', { global: { ...rules } });
+    },
+  });
+  const notifications = new Notifications({ db, log, logger, serverName: identity.serverName, roomserver, rules: (u) => pushRules.rules(u) });
   const presence = new PresenceServer({ log, roomserver, isLocal: (u) => u.endsWith(`:${identity.serverName}`), enabled: config.presence, timers: config.presenceTimers });
   // Federation runs over libp2p unless a test hands in its own transport.
   const p2p: P2PHost | undefined = opts.transport ? undefined : createP2PHost({ seed: identity.key.seed, ...config.p2p }, logger);
@@ -181,6 +194,7 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
     toDevice,
     keys: users.keys,
     presence,
+    notifications,
   });
   const search = new SearchApi({ db, log, logger, roomserver });
   http.authenticate = (token) => users.authenticate(token);
@@ -209,6 +223,7 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
     receipts,
     toDevice,
     presence,
+    notifications,
     federation,
     p2p,
     owner,
@@ -270,6 +285,7 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
         await roomserver.idle();
         typing.close();
         await presence.close();
+        await notifications.close();
         await search.close();
         await log.close();
         db.close();
@@ -302,12 +318,9 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
     ...receiptEndpoints(receipts, users, roomserver),
     ...toDeviceEndpoints(toDevice),
     ...presenceEndpoints(presence),
-    ...pushRuleEndpoints(
-      new PushRuleStore(db, {
-        // Clients read their rules from sync too (account data m.push_rules).
-        onChange: (userId, rules) => users.putAccountData(userId, undefined, 'm.push_rules', { global: { ...rules } }),
-      }),
-    ),
+    ...pushRuleEndpoints(pushRules),
+    ...notificationEndpoints(notifications, roomserver),
+    ...pusherEndpoints(notifications),
     endpoint({ method: 'GET', path: '/_axon/status', auth: 'none', handler: () => node.status() }),
     statusStreamEndpoint(statusModel, (r) => owner.is(r)),
   );

@@ -78,3 +78,21 @@ export function expectMatchesSpec(method: string, specPath: string, status: numb
     throw new Error(`${method} ${specPath} ${status} does not match the spec: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 2000)}`);
   }
 }
+
+/** Throws with ajv's errors if `body` does not match the request body schema of `method
+ * specPath` in another API of the spec (`data/api/{api}`, e.g. `push-gateway`). */
+export function expectMatchesRequestSpec(api: string, method: string, specPath: string, body: unknown): void {
+  const dir = path.join(SPEC_DIR, 'data/api', api);
+  for (const f of fs.readdirSync(dir)) {
+    if (!f.endsWith('.yaml')) continue;
+    const file = path.join(dir, f);
+    const doc = load(file) as { paths?: Record<string, Record<string, Json>> };
+    const op = doc.paths?.[specPath]?.[method.toLowerCase()] as { requestBody?: { content?: Record<string, { schema?: Json }> } } | undefined;
+    const schema = op?.requestBody?.content?.['application/json']?.schema;
+    if (!schema) continue;
+    const validate = ajv.compile(inline(schema, file) as object);
+    if (!validate(body)) throw new Error(`${method} ${specPath} request does not match the spec: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 2000)}`);
+    return;
+  }
+  throw new Error(`no request schema for ${method} ${specPath} in ${api}`);
+}

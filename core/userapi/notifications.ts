@@ -1,0 +1,236 @@
+import type { Db } from '../db/index.js';
+import { parseUserId } from '../events/ids.js';
+import type { JsonObject, JsonValue, PDUJson } from '../events/types.js';
+import { createOffsetStore, type Consumer, type Log, type LogMessage, type OffsetStore, type Topic } from '../log/index.js';
+import type { Logger } from '../logger.js';
+import { LruCache } from '../lru.js';
+import { RECEIPT_TOPIC, type ReceiptOutput } from '../receipts/api.js';
+import { ROOM_OUTPUT_TOPIC, type RoomOutput, type RoomserverQueryAPI } from '../roomserver/api.js';
+import { NOTIFICATION_DATA_TOPIC, type NotificationDataOutput, type SyncNotificationsAPI, type UnreadCounts } from './api.js';
+import { evaluatePushRules, type PushAction, type PushContext, type PushEvent } from './pusheval.js';
+import { PushDelivery } from './pushgateway.js';
+import type { PushRuleSet } from './pushrules.js';
+import { MAIN_THREAD, NotificationStorage, type NotificationRow } from './notifstore.js';
+import { pushPayload } from './pushpayload.js';
+
+export interface NotificationsDeps {
+  db: Db;
+  log: Log;
+  logger: Logger;
+  serverName: string;
+  roomserver: Pick<RoomserverQueryAPI, 'joinedMembers' | 'currentStateEvent' | 'eventsByIds'>;
+  /** A user's effective push rules (the push rule store). */
+  rules: (userId: string) => PushRuleSet;
+}
+
+/** An event that notified a user, to hand to their pushers once committed. */
+interface Notified {
+  userId: string;
+  roomId: string;
+  eventId: string;
+  event: PDUJson;
+  actions: PushAction[];
+}
+
+const ROOM_CONSUMER = 'userapi.notifications.room';
+const RECEIPT_CONSUMER = 'userapi.notifications.receipt';
+
+/** The thread an event belongs to for counts and receipts: its thread root, or main. */
+export function threadOf(content: JsonObject): string {
+  const rel = content['m.relates_to'];
+  if (rel !== null && typeof rel === 'object' && !Array.isArray(rel) && rel.rel_type === 'm.thread' && typeof rel.event_id === 'string') return rel.event_id;
+  return MAIN_THREAD;
+}
+
+/** Per event: the room facts the push rules look at, read once from the room server. */
+function roomFacts(rs: NotificationsDeps['roomserver'], roomId: string, sender: string, members: number): Omit<PushContext, 'userId' | 'displayName'> {
+  const pl = rs.currentStateEvent(roomId, 'm.room.power_levels', '')?.content;
+  let senderPowerLevel = 0;
+  let notificationPowerLevels: Record<string, number> = {};
+  if (pl) {
+    const users = pl.users !== null && typeof pl.users === 'object' && !Array.isArray(pl.users) ? pl.users : {};
+    const own = users[sender];
+    senderPowerLevel = typeof own === 'number' ? own : typeof pl.users_default === 'number' ? pl.users_default : 0;
+    const n = pl.notifications;
+    if (n !== null && typeof n === 'object' && !Array.isArray(n)) {
+      notificationPowerLevels = Object.fromEntries(Object.entries(n).filter((e): e is [string, number] => typeof e[1] === 'number'));
+    }
+  } else {
+    // Without power levels the creator has 100 (auth rules).
+    senderPowerLevel = rs.currentStateEvent(roomId, 'm.room.create', '')?.sender === sender ? 100 : 0;
+  }
+  return { roomMemberCount: members, senderPowerLevel, notificationPowerLevels };
+}
+
+/**
+ * Notification counts and push (the user API's side of room events): for every new timeline
+ * event, each local joined member but the sender gets their push rules evaluated; a notify
+ * result is stored (with highlight and thread) and handed to their pushers. A user's own
+ * receipts mark their notifications read. Every change of counts is published on
+ * `notification-data` so /sync wakes the user.
+ */
+export class Notifications implements SyncNotificationsAPI {
+  readonly store: NotificationStorage;
+  readonly delivery: PushDelivery;
+  private readonly offsets: OffsetStore;
+  private readonly topic: Topic<NotificationDataOutput>;
+  private readonly consumers: Consumer[] = [];
+  private readonly ruleCache = new LruCache<string, PushRuleSet>(10_000);
+
+  constructor(private readonly deps: NotificationsDeps) {
+    this.store = new NotificationStorage(deps.db);
+    this.offsets = createOffsetStore(deps.db.raw, 'ua_notification_offsets');
+    this.topic = deps.log.topic<NotificationDataOutput>(NOTIFICATION_DATA_TOPIC, { durable: false });
+    this.delivery = new PushDelivery({
+      logger: deps.logger,
+      onRejected: (k) => {
+        this.store.deletePusher(k.userId, k.appId, k.pushkey);
+        deps.logger.info({ user_id: k.userId, app_id: k.appId }, 'push gateway rejected a pushkey; pusher removed');
+      },
+    });
+    this.consumers.push(
+      deps.log.consume<RoomOutput>(ROOM_OUTPUT_TOPIC, {
+        name: 'userapi.notifications',
+        fromOffset: this.offsets.get(ROOM_CONSUMER),
+        handle: (msgs) => this.handleRoom(msgs),
+      }),
+      deps.log.consume<ReceiptOutput>(RECEIPT_TOPIC, {
+        name: 'userapi.notifications',
+        fromOffset: this.offsets.get(RECEIPT_CONSUMER),
+        handle: (msgs) => this.handleReceipts(msgs),
+      }),
+    );
+  }
+
+  /** The push rule store calls this when a user's rules change. */
+  rulesChanged(userId: string): void {
+    this.ruleCache.delete(userId);
+  }
+
+  async caughtUp(): Promise<void> {
+    await Promise.all(this.consumers.map((c) => c.drained()));
+  }
+
+  async close(): Promise<void> {
+    this.delivery.close();
+    await Promise.all(this.consumers.splice(0).map((c) => c.close()));
+  }
+
+  // ---- SyncNotificationsAPI ----
+
+  head(): number {
+    return this.store.head();
+  }
+
+  changedRooms(userId: string, from: number, to: number): string[] {
+    return this.store.changedRooms(userId, from, to);
+  }
+
+  counts(userId: string, roomId: string): { main: UnreadCounts; threads: Record<string, UnreadCounts> } {
+    const all = this.store.counts(userId, roomId);
+    const main = all.get(MAIN_THREAD) ?? { notification_count: 0, highlight_count: 0 };
+    all.delete(MAIN_THREAD);
+    return { main, threads: Object.fromEntries(all) };
+  }
+
+  /** GET /notifications: newest first, below the id `from`. */
+  page(userId: string, from: number | undefined, limit: number, onlyHighlight: boolean): { rows: NotificationRow[]; next?: number } {
+    const rows = this.store.page(userId, from ?? Number.MAX_SAFE_INTEGER, limit + 1, onlyHighlight);
+    if (rows.length <= limit) return { rows };
+    rows.length = limit;
+    return { rows, next: rows[rows.length - 1]!.id };
+  }
+
+  // ---- consumers ----
+
+  private isLocal(userId: string): boolean {
+    return parseUserId(userId)?.serverName === this.deps.serverName;
+  }
+
+  private rulesOf(userId: string): PushRuleSet {
+    let r = this.ruleCache.get(userId);
+    if (!r) this.ruleCache.set(userId, (r = this.deps.rules(userId)));
+    return r;
+  }
+
+  private handleRoom(msgs: LogMessage<RoomOutput>[]): void {
+    const notified: Notified[] = [];
+    const changed = new Map<string, NotificationDataOutput>();
+    this.offsets.commit(ROOM_CONSUMER, msgs, (fresh) => {
+      for (const m of fresh) if (m.value.type === 'new_room_event') this.evaluate(m.value, notified, changed);
+    });
+    this.publish(changed);
+    for (const n of notified) this.push(n);
+  }
+
+  /** Evaluates one event for every local joined member but its sender (in the transaction). */
+  evaluate(o: Extract<RoomOutput, { type: 'new_room_event' }>, notified: Notified[], changed: Map<string, NotificationDataOutput>): void {
+    const ev = o.event;
+    const rs = this.deps.roomserver;
+    const members = rs.joinedMembers(o.roomId);
+    const targets = members.filter((u) => u !== ev.sender && this.isLocal(u));
+    if (targets.length === 0) return;
+    const facts = roomFacts(rs, o.roomId, ev.sender, members.length);
+    const pushEvent = { ...(ev as unknown as JsonObject), event_id: o.eventId, room_id: o.roomId } as unknown as PushEvent;
+    const threadId = threadOf(ev.content);
+    const now = Date.now();
+    for (const userId of targets) {
+      // The display name is read only when a rule asks for it.
+      const ctx: PushContext = {
+        userId,
+        get displayName() {
+          const n = rs.currentStateEvent(o.roomId, 'm.room.member', userId)?.content.displayname;
+          return typeof n === 'string' ? n : undefined;
+        },
+        ...facts,
+      };
+      const r = evaluatePushRules(this.rulesOf(userId), pushEvent, ctx);
+      if (!r?.notify) continue;
+      if (!this.store.insert(userId, o.roomId, o.eventId, threadId, ev.depth, r.highlight, JSON.stringify(r.actions), now)) continue;
+      this.store.changed(userId, o.roomId);
+      changed.set(`${userId}\u0000${o.roomId}`, { userId, roomId: o.roomId });
+      notified.push({ userId, roomId: o.roomId, eventId: o.eventId, event: ev, actions: r.actions });
+    }
+  }
+
+  private handleReceipts(msgs: LogMessage<ReceiptOutput>[]): void {
+    const changed = new Map<string, NotificationDataOutput>();
+    this.offsets.commit(RECEIPT_CONSUMER, msgs, (fresh) => {
+      for (const { value: r } of fresh) {
+        if (!this.isLocal(r.userId)) continue;
+        const ev = this.deps.roomserver.eventsByIds([r.eventId])[0];
+        if (!ev || ev.roomId !== r.roomId) continue;
+        // An unthreaded receipt reads every thread; a threaded one only its own.
+        if (this.store.markRead(r.userId, r.roomId, ev.depth, r.threadId) === 0) continue;
+        this.store.changed(r.userId, r.roomId);
+        changed.set(`${r.userId}\u0000${r.roomId}`, { userId: r.userId, roomId: r.roomId });
+      }
+    });
+    this.publish(changed);
+  }
+
+  private publish(changed: Map<string, NotificationDataOutput>): void {
+    for (const v of changed.values()) this.topic.publish(v.userId, v);
+  }
+
+  /** Hands a committed notification to the user's HTTP pushers (queued, never awaited). */
+  private push(n: Notified): void {
+    const pushers = this.store.pushers(n.userId).filter((p) => p.kind === 'http');
+    if (pushers.length === 0) return;
+    const unread = this.store.unreadTotal(n.userId);
+    const rs = this.deps.roomserver;
+    const str = (v: JsonValue | undefined) => (typeof v === 'string' ? v : undefined);
+    const room = {
+      name: str(rs.currentStateEvent(n.roomId, 'm.room.name', '')?.content.name),
+      alias: str(rs.currentStateEvent(n.roomId, 'm.room.canonical_alias', '')?.content.alias),
+      senderName: str(rs.currentStateEvent(n.roomId, 'm.room.member', n.event.sender)?.content.displayname),
+    };
+    for (const p of pushers) {
+      const data = JSON.parse(p.data) as JsonObject;
+      const url = data.url;
+      if (typeof url !== 'string') continue;
+      const body = pushPayload(n.eventId, n.roomId, n.event, n.userId, n.actions, unread, room, p, data);
+      this.delivery.enqueue({ userId: p.user_id, appId: p.app_id, pushkey: p.pushkey }, url, body);
+    }
+  }
+}
