@@ -230,6 +230,47 @@ describe('key server', () => {
   });
 });
 
+describe('junk input', () => {
+  it('never gets a 500 from the E2EE endpoints', async () => {
+    const z = await user('j-zed');
+    const routes: Array<[string, string]> = [
+      ['POST', '/keys/upload'],
+      ['POST', '/keys/query'],
+      ['POST', '/keys/claim'],
+      ['GET', '/keys/changes?from=x&to=y'],
+      ['POST', '/keys/device_signing/upload'],
+      ['POST', '/keys/signatures/upload'],
+      ['POST', '/room_keys/version'],
+      ['PUT', '/room_keys/version/abc'],
+      ['PUT', '/room_keys/keys?version=1'],
+      ['PUT', '/room_keys/keys/r?version=99999999999999999999'],
+      ['PUT', '/room_keys/keys/r/s?version=-1'],
+      ['GET', '/room_keys/keys?version=x'],
+      ['DELETE', '/room_keys/keys/r/s?version=1'],
+      ['PUT', '/sendToDevice/m.x/t1'],
+    ];
+    const bodies: unknown[] = [
+      [],
+      'text',
+      { device_keys: [] },
+      { device_keys: { a: 1 }, one_time_keys: { 'x:y': { key: 1 } } },
+      { one_time_keys: { '@a:b': { D: 'x' } }, master_key: { keys: {} } },
+      { messages: { '@a:b': { '*': 'x' } } },
+      { '@a:b': { K: { user_id: 1, keys: { a: 1.5 } } } },
+      { rooms: { r: { sessions: { s: { first_message_index: -1 } } } }, algorithm: 7 },
+      { sessions: null, auth_data: [] },
+    ];
+    for (const [method, path] of routes) {
+      for (const body of bodies) {
+        const r = await fetch(`${url}/_matrix/client/v3${path}`, { method, headers: { Authorization: `Bearer ${z.token}`, 'Content-Type': 'application/json' }, body: method === 'GET' ? undefined : JSON.stringify(body) });
+        const json = (await r.json()) as ResponseJson;
+        expect([method, path, body, r.status < 500]).toEqual([method, path, body, true]);
+        if (r.status >= 400) expect(json.errcode).toMatch(/^M_/);
+      }
+    }
+  });
+});
+
 describe('federation seams of the key server', () => {
   it('asks remote servers through remote.queryKeys/claimKeys, and remote key changes reach device_lists', async () => {
     const nia = await user('f-nia');
