@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { defaultConfig, type AxonConfig } from '../core/config.js';
 import { createNode } from '../core/node.js';
@@ -39,6 +40,10 @@ export async function clientApi(): Promise<Record<string, unknown>> {
 
     // Throughput: each sender sends its share back to back, all ten at once, from a worker.
     const perSender = 300;
+    // CPU per message (node and load generator together) tells more than messages/s on a
+    // machine shared with other work; the load average says how shared it was.
+    const cpu0 = process.cpuUsage();
+    const load = os.loadavg()[0]!;
     const seconds = await new Promise<number>((resolve, reject) => {
       const w = new Worker(new URL('./send-worker.js', import.meta.url), {
         workerData: { url, roomId, tokens: senders.map((s) => s.access_token), perSender },
@@ -46,6 +51,7 @@ export async function clientApi(): Promise<Record<string, unknown>> {
       w.once('message', (m: { seconds: number }) => resolve(m.seconds));
       w.once('error', reject);
     });
+    const cpu = process.cpuUsage(cpu0);
 
     // Wake latency: the reader long-polls; a sender sends; time until /sync returns.
     let since = String((await json(await fetch(`${url}/_matrix/client/v3/sync?timeout=0`, { headers: auth(reader.access_token) }))).next_batch);
@@ -65,6 +71,8 @@ export async function clientApi(): Promise<Record<string, unknown>> {
       messages: perSender * senders.length,
       concurrent_senders: senders.length,
       messages_per_s: round((perSender * senders.length) / seconds, 0),
+      cpu_ms_per_message: round((cpu.user + cpu.system) / 1000 / (perSender * senders.length), 3),
+      load_avg_1m: round(load, 1),
       sync_wake_ms: { p50: round(percentile(samples, 50)), p99: round(percentile(samples, 99)), samples: samples.length },
     };
   } finally {

@@ -31,15 +31,29 @@ export class TransactionCache {
     );
   }
 
-  /** Runs `fn` once per (user, device, txnId, path) and returns its stored result after. */
-  async once<T>(userId: string, deviceId: string, txnId: string, path: string, fn: () => Promise<T>): Promise<T> {
+  /** Runs `fn` once per (user, device, txnId, path) and returns its stored result after.
+   * `fn` may call `record` inside the transaction that makes its effect, so that the result
+   * is stored in that same commit (no lost record on a crash, no extra commit); otherwise it
+   * is stored once `fn` resolves. */
+  async once<T>(
+    userId: string,
+    deviceId: string,
+    txnId: string,
+    path: string,
+    fn: (record: (result: T) => void) => Promise<T>,
+  ): Promise<T> {
     const stored = this.get.get(userId, deviceId, txnId, path);
     if (stored) return JSON.parse(stored.response) as T;
     const key = JSON.stringify([userId, deviceId, txnId, path]);
     const running = this.inflight.get(key);
     if (running) return running as Promise<T>;
-    const p = fn().then((result) => {
+    let recorded = false;
+    const record = (result: T): void => {
       this.put.run(userId, deviceId, txnId, path, JSON.stringify(result), Date.now());
+      recorded = true;
+    };
+    const p = fn(record).then((result) => {
+      if (!recorded) this.put.run(userId, deviceId, txnId, path, JSON.stringify(result), Date.now());
       return result;
     });
     this.inflight.set(key, p);

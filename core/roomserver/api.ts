@@ -163,6 +163,9 @@ export interface NewEventRequest {
   content: JsonObject;
   redacts?: string;
   transaction?: { deviceId: string; txnId: string };
+  /** Runs inside the transaction that stores the accepted event, so that a record of it
+   * (the client's txnId) commits with it. Synchronous; writes only to the node's database. */
+  onStored?: (eventId: string) => void;
 }
 
 export type RoomPreset = 'private_chat' | 'trusted_private_chat' | 'public_chat';

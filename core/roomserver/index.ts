@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import type { SigningKey } from '../crypto/index.js';
 import type { Db } from '../db/index.js';
 import { CanonicalJsonError, canonicalJson } from '../crypto/index.js';
@@ -32,6 +33,14 @@ export type { KeyProvider } from './input.js';
 
 /** Prev events a new local event references at most (Synapse and Dendrite cap similarly). */
 const MAX_PREV_EVENTS = 10;
+/** Local sends stored in one transaction at most: bounds the wait of the batch's first. */
+const MAX_SEND_BATCH = 64;
+
+interface PendingSend {
+  req: NewEventRequest;
+  resolve: (r: { eventId: string; event: RoomEvent }) => void;
+  reject: (e: unknown) => void;
+}
 
 export interface RoomserverDeps {
   db: Db;
@@ -52,6 +61,8 @@ export const NO_FETCHER: MissingEventFetcher = { fetchEvents: async () => [] };
  */
 export class Roomserver extends RoomQueries implements RoomserverAPI {
   private readonly queue = new KeyedQueue();
+  /** Per room, the batch of local sends that later sends may still join. */
+  private readonly openBatches = new Map<string, PendingSend[]>();
   private readonly input: InputProcessor;
   private readonly aliases: RoomAliases;
 
@@ -75,7 +86,14 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
 
   inputEvent(input: InputEvent): Promise<InputOutcome> {
     const roomId = this.queueKey(input);
-    return this.queue.run(roomId, () => this.input.process(input));
+    return this.inRoom(roomId, () => this.input.process(input));
+  }
+
+  /** Runs a task on the room's queue. A send batch still open would be stored after this
+   * task although its sends joined before it: close it so later sends start a new one. */
+  private inRoom<T>(roomId: string, task: () => Promise<T> | T): Promise<T> {
+    this.openBatches.delete(roomId);
+    return this.queue.run(roomId, task);
   }
 
   /** v12 create events carry no room id: they get a queue of their own event. */
@@ -89,12 +107,65 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
     return this.queue.idle();
   }
 
+  /**
+   * Local sends that queue up in a room while it is busy (or arrive in the same tick) form a
+   * batch: built as a chain, each checked against the state the previous one left, and
+   * stored in one transaction (DESIGN: one transaction per tick on hot paths). Each send
+   * still gets its own outcome, and every promise settles only after the commit.
+   */
   sendEvent(req: NewEventRequest): Promise<{ eventId: string; event: RoomEvent }> {
-    return this.queue.run(req.roomId, () => this.buildAndInput(req));
+    return new Promise((resolve, reject) => {
+      const roomId = req.roomId;
+      let batch = this.openBatches.get(roomId);
+      if (!batch) {
+        const b: PendingSend[] = [];
+        batch = b;
+        this.openBatches.set(roomId, b);
+        void this.queue.run(roomId, async () => {
+          // Let the sends of the requests read in this same poll join.
+          if (this.openBatches.get(roomId) === b) await nextMacrotask();
+          if (this.openBatches.get(roomId) === b) this.openBatches.delete(roomId);
+          this.storeSendBatch(b);
+        });
+      }
+      batch.push({ req, resolve, reject });
+      if (batch.length >= MAX_SEND_BATCH) this.openBatches.delete(roomId);
+    });
+  }
+
+  /** Builds and stores a batch of local sends in one transaction; never throws. */
+  private storeSendBatch(batch: PendingSend[]): void {
+    const settle: Array<() => void> = [];
+    const outputs: Array<{ offset: number; entry: RoomOutput }> = [];
+    try {
+      this.deps.db.transaction(() => {
+        for (const p of batch) {
+          try {
+            // Built inside the transaction on what the previous sends left: a chain, not forks.
+            const { pdu, event } = this.buildOnCurrent(p.req);
+            const r = this.input.storeBuilt({ kind: 'new', pdu, transaction: p.req.transaction }, event, p.req.onStored);
+            outputs.push(...r.outputs);
+            const o = r.outcome;
+            if (o.status === 'accepted' || o.status === 'duplicate') settle.push(() => p.resolve({ eventId: event.eventId, event }));
+            else settle.push(() => p.reject(forbidden(o.status === 'rejected' || o.status === 'soft_failed' ? o.reason : 'event not accepted')));
+          } catch (e) {
+            settle.push(() => p.reject(e));
+          }
+        }
+      });
+    } catch (e) {
+      // The commit failed: nothing of the batch was stored.
+      this.store.resetCaches();
+      this.deps.logger.error({ err: e, room_id: batch[0]?.req.roomId }, 'storing a batch of local events failed');
+      for (const p of batch) p.reject(e);
+      return;
+    }
+    this.input.publish(outputs);
+    for (const s of settle) s();
   }
 
   buildLocalEvent(req: NewEventRequest): Promise<{ pdu: PDUJson; event: RoomEvent }> {
-    return this.queue.run(req.roomId, async () => {
+    return this.inRoom(req.roomId, async () => {
       const built = this.buildOnCurrent(req);
       this.checkOnCurrent(built.event);
       return built;
@@ -113,15 +184,8 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
     if (!r.allowed) throw forbidden(`${r.rule}: ${r.reason}`);
   }
 
-  /** Builds on the latest events and the current state, inside the room's queue so that
-   * consecutive local events form a chain rather than forks. */
-  private async buildAndInput(req: NewEventRequest): Promise<{ eventId: string; event: RoomEvent }> {
-    const { pdu, event } = this.buildOnCurrent(req);
-    const outcome = await this.input.process({ kind: 'new', pdu, transaction: req.transaction }, event);
-    if (outcome.status === 'accepted' || outcome.status === 'duplicate') return { eventId: event.eventId, event };
-    throw forbidden(outcome.status === 'rejected' || outcome.status === 'soft_failed' ? outcome.reason : 'event not accepted');
-  }
-
+  /** Builds on the latest events and the current state (inside the room's queue, so that
+   * consecutive local events form a chain rather than forks). */
   private buildOnCurrent(req: NewEventRequest): { pdu: PDUJson; event: RoomEvent } {
     const room = this.store.room(req.roomId);
     if (!room || room.createEventNid === 0) throw notFound(`Unknown room ${req.roomId}`);
@@ -192,7 +256,7 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
       depth: 1,
     });
     const roomId = createEvent.roomId;
-    const created = await this.queue.run(roomId, () => this.input.process({ kind: 'new', pdu: createPdu }));
+    const created = await this.inRoom(roomId, () => this.input.process({ kind: 'new', pdu: createPdu }));
     if (created.status !== 'accepted') {
       throw new MatrixError(400, 'M_INVALID_ROOM_STATE', `Could not create the room: ${'reason' in created ? created.reason : created.status}`);
     }
@@ -215,7 +279,7 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
   }
 
   storeRemoteInvite(pdu: PDUJson, roomVersion: string): Promise<InputOutcome> {
-    return this.queue.run(pdu.room_id ?? '', async () => {
+    return this.inRoom(pdu.room_id ?? '', async () => {
       const room = this.store.room(pdu.room_id ?? '');
       // Already in the room: the invite is an ordinary event of its DAG.
       if (room && room.stateSnapshotNid !== 0 && this.joinedServers(room.roomId).includes(this.deps.serverName)) {
@@ -226,7 +290,7 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
   }
 
   storeOutOfRoomMembership(pdu: PDUJson, roomVersion: string): Promise<InputOutcome> {
-    return this.queue.run(pdu.room_id ?? '', async () => this.input.storeOutOfRoom({ kind: 'outlier', pdu, roomVersion }, 'retire_invite_event'));
+    return this.inRoom(pdu.room_id ?? '', async () => this.input.storeOutOfRoom({ kind: 'outlier', pdu, roomVersion }, 'retire_invite_event'));
   }
 
   pendingInvite(roomId: string, userId: string): RoomEvent | undefined {
@@ -246,7 +310,7 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
       .sort((a, b) => (Number(b.depth) || 0) - (Number(a.depth) || 0));
     let stored = 0;
     for (const pdu of ordered) {
-      const out = await this.queue.run(roomId, () => this.input.process({ kind: 'old', pdu, roomVersion: info.version }));
+      const out = await this.inRoom(roomId, () => this.input.process({ kind: 'old', pdu, roomVersion: info.version }));
       if (out.status === 'accepted') stored++;
     }
     return stored;

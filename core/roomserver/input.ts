@@ -74,7 +74,7 @@ export class InputProcessor {
         this.store.resetCaches();
         throw e;
       }
-      for (const { offset, entry } of published) this.log.publish(ROOM_OUTPUT_TOPIC, entry.roomId, entry, offset);
+      this.publish(published);
       return outcome;
     } catch (e) {
       if (e instanceof Rejection) {
@@ -84,6 +84,43 @@ export class InputProcessor {
       this.logger.error({ err: e, event_id: eventId }, 'unexpected error processing event');
       return { status: 'rejected', eventId, reason: `internal error: ${(e as Error).message}` };
     }
+  }
+
+  /**
+   * Stores an event this room server built and signed on the room's latest events and
+   * current state (so nothing is missing to fetch), inside the caller's transaction: a
+   * batch of local sends shares one commit. The event gets a savepoint of its own, so a
+   * failure rolls back only it. `inTransaction` runs in that savepoint once the event is
+   * accepted. The caller publishes the outputs after its commit, in order.
+   */
+  storeBuilt(
+    input: InputEvent,
+    event: RoomEvent,
+    inTransaction?: (eventId: string) => void,
+  ): { outcome: InputOutcome; outputs: Array<{ offset: number; entry: RoomOutput }> } {
+    const eventId = event.eventId;
+    const existing = this.store.event(eventId);
+    if (existing && !existing.isOutlier) return { outcome: { status: 'duplicate', eventId }, outputs: [] };
+    try {
+      return this.db.transaction(() => {
+        const r = this.storeEvent(event, input, existing);
+        if (r.outcome.status === 'accepted') inTransaction?.(eventId);
+        return r;
+      })();
+    } catch (e) {
+      this.store.resetCaches();
+      if (e instanceof Rejection) {
+        this.logger.debug({ event_id: eventId, reason: e.message }, 'event rejected before storage');
+        return { outcome: { status: 'rejected', eventId, reason: e.message }, outputs: [] };
+      }
+      this.logger.error({ err: e, event_id: eventId }, 'unexpected error processing event');
+      return { outcome: { status: 'rejected', eventId, reason: `internal error: ${(e as Error).message}` }, outputs: [] };
+    }
+  }
+
+  /** Hands committed outputs to the log, in offset order. */
+  publish(outputs: ReadonlyArray<{ offset: number; entry: RoomOutput }>): void {
+    for (const { offset, entry } of outputs) this.log.publish(ROOM_OUTPUT_TOPIC, entry.roomId, entry, offset);
   }
 
   /**
@@ -114,7 +151,7 @@ export class InputProcessor {
       published = outputs;
       return { status: 'accepted', eventId: ev.eventId };
     })();
-    for (const { offset, entry } of published) this.log.publish(ROOM_OUTPUT_TOPIC, entry.roomId, entry, offset);
+    this.publish(published);
     return outcome;
   }
 

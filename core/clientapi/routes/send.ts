@@ -22,7 +22,7 @@ export function sendEndpoints(deps: ClientApiDeps): AnyEndpoint[] {
       params: z.object({ roomId: roomIdSchema, eventType, txnId }),
       body: anyContent,
       handler: ({ params, body, requester, c }) =>
-        deps.txns.once(requester!.userId, requester!.deviceId, params.txnId, c.req.path, async () => {
+        deps.txns.once<{ event_id: string }>(requester!.userId, requester!.deviceId, params.txnId, c.req.path, async (record) => {
           requireRoom(rs, params.roomId);
           const { eventId } = await rs.sendEvent({
             roomId: params.roomId,
@@ -30,6 +30,7 @@ export function sendEndpoints(deps: ClientApiDeps): AnyEndpoint[] {
             type: params.eventType,
             content: body as JsonObject,
             transaction: { deviceId: requester!.deviceId, txnId: params.txnId },
+            onStored: (event_id) => record({ event_id }),
           });
           return { event_id: eventId };
         }),
@@ -74,7 +75,7 @@ export function sendEndpoints(deps: ClientApiDeps): AnyEndpoint[] {
       params: z.object({ roomId: roomIdSchema, eventId: eventIdSchema, txnId }),
       body: z.object({ reason: z.string().optional() }),
       handler: ({ params, body, requester, c }) =>
-        deps.txns.once(requester!.userId, requester!.deviceId, params.txnId, c.req.path, async () => {
+        deps.txns.once<{ event_id: string }>(requester!.userId, requester!.deviceId, params.txnId, c.req.path, async (record) => {
           requireRoom(rs, params.roomId);
           const info = rs.roomInfo(params.roomId)!;
           const inContent = getRoomVersion(info.version)!.redactsInContent;
@@ -87,6 +88,7 @@ export function sendEndpoints(deps: ClientApiDeps): AnyEndpoint[] {
             content,
             redacts: params.eventId,
             transaction: { deviceId: requester!.deviceId, txnId: params.txnId },
+            onStored: (event_id) => record({ event_id }),
           });
           return { event_id: eventId };
         }),
