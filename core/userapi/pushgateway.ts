@@ -44,6 +44,8 @@ export class PushDelivery {
   backoff: PushBackoff = { ...DEFAULT_PUSH_BACKOFF };
   private readonly queues = new Map<string, Queue>();
   private closed = false;
+  /** Aborts requests in flight when the node stops. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly deps: PushDeliveryDeps) {}
 
@@ -77,6 +79,7 @@ export class PushDelivery {
 
   close(): void {
     this.closed = true;
+    this.stopping.abort();
     for (const q of this.queues.values()) clearTimeout(q.timer);
     this.queues.clear();
   }
@@ -124,7 +127,7 @@ export class PushDelivery {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        signal: AbortSignal.any([this.stopping.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]),
       });
     } catch (err) {
       this.deps.logger.debug({ err, user_id: q.key.userId }, 'push gateway unreachable');

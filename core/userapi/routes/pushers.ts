@@ -8,7 +8,8 @@ const NOTIFY_PATH = '/_matrix/push/v1/notify';
 
 const setBody = z.object({
   pushkey: z.string().min(1).max(512),
-  kind: z.enum(['http', 'email']).nullable(),
+  // Checked by hand: a missing kind is M_MISSING_PARAM, null deletes.
+  kind: z.enum(['http', 'email']).nullable().optional(),
   app_id: z.string().min(1).max(64),
   app_display_name: z.string().optional(),
   device_display_name: z.string().optional(),
@@ -63,6 +64,7 @@ export function pusherEndpoints(notifications: Notifications): AnyEndpoint[] {
       body: setBody,
       handler: ({ body, requester }) => {
         const userId = requester!.userId;
+        if (body.kind === undefined) throw missingParam('Missing parameters: kind');
         if (body.kind === null) {
           // Deleting a pusher that does not exist is not an error.
           store.deletePusher(userId, body.app_id, body.pushkey);
