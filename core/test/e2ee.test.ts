@@ -157,6 +157,8 @@ describe('key server', () => {
     const e0 = (await sync(erin)).next_batch as string;
     const o0 = (await sync(outsider)).next_batch as string;
     const frank2 = await loginAgain(frank, 'k-frank');
+    // A new device alone (no keys yet) already changes frank's device list.
+    expect((await sync(erin, e0, 5000)).device_lists.changed).toEqual([frank.userId]);
     await ok(frank2, 'POST', '/keys/upload', '/keys/upload', { device_keys: deviceKeys(frank2) });
     const e1 = await sync(erin, e0, 5000);
     expect(e1.device_lists.changed).toContain(frank.userId);

@@ -313,6 +313,8 @@ export class UserApi implements UserAPI {
   login(userId: string, opts: { deviceId?: string; displayName?: string; refresh?: boolean }): LoginResult {
     const deviceId = opts.deviceId ?? newDeviceId();
     const out = this.db.transaction(() => {
+      // A new device changes the user's device list (room-mates and federation hear of it).
+      if (!this.storage.device(userId, deviceId)) this.keys.deviceAdded(userId, deviceId);
       this.storage.insertDevice(userId, deviceId, opts.displayName ?? null);
       return this.issueToken(userId, deviceId, opts.refresh ?? false);
     });
@@ -362,8 +364,9 @@ export class UserApi implements UserAPI {
   /** Deletes a device with its tokens, its E2EE keys and what hooks on (its to-device inbox).
    * Call inside a transaction. */
   private removeDevice(userId: string, deviceId: string): void {
+    const existed = this.storage.device(userId, deviceId) !== undefined;
     this.forget(this.storage.deleteDevice(userId, deviceId));
-    this.keys.deleteDevice(userId, deviceId);
+    this.keys.deleteDevice(userId, deviceId, existed);
     for (const hook of this.deviceDeletedHooks) hook(userId, deviceId);
   }
 

@@ -391,10 +391,16 @@ export class KeyServer implements SyncKeysAPI, FederationKeysAPI {
 
   // ---- devices ----
 
+  /** A device was created (inside the user API's transaction). */
+  deviceAdded(userId: string, deviceId: string): void {
+    this.store.addChange(userId, deviceId, 'device');
+    queueMicrotask(() => this.flushChanges());
+  }
+
   /** A device was deleted: its keys go, and its owner's device list changed. Runs inside the
    * user API's transaction; the change is published once that commits. */
-  deleteDevice(userId: string, deviceId: string): void {
-    if (this.store.deleteDevice(userId, deviceId)) this.store.addChange(userId, deviceId, 'device', true);
+  deleteDevice(userId: string, deviceId: string, existed = true): void {
+    if (this.store.deleteDevice(userId, deviceId) || existed) this.store.addChange(userId, deviceId, 'device', true);
     queueMicrotask(() => this.flushChanges());
   }
 
