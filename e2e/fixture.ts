@@ -28,7 +28,7 @@ export interface RunningNode {
 
 /** A real node on 127.0.0.1 port 0, temp data folder, rate limits off, serving dist/renderer. */
 export async function startNode(overrides: Partial<AxonConfig> = {}): Promise<RunningNode> {
-  const node = createNode(defaultConfig(tmpDir('axon-e2e-'), { http: { host: '127.0.0.1', port: 0 }, logLevel: 'silent', rateLimit: 0, ...overrides }));
+  const node = createNode(defaultConfig(tmpDir('axon-e2e-'), { http: { host: '127.0.0.1', port: 0 }, logLevel: (process.env.AXON_E2E_LOG as AxonConfig['logLevel'] | undefined) ?? 'silent', rateLimit: 0, ...overrides }));
   const { url } = await node.start();
   return { node, url, loginLink: () => node.owner.loginLink(url), stop: () => node.stop() };
 }
@@ -46,6 +46,10 @@ export async function newContext(browser: Browser, viewport = { width: 1200, hei
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  if (process.env.AXON_E2E_CONSOLE) {
+    page.on('console', (m) => m.type() === 'error' && console.error(`[page] ${m.text()}`));
+    page.on('response', (r) => r.status() >= 500 && console.error(`[page] ${r.status()} ${r.request().method()} ${r.url()}`));
+  }
   // A failing test leaves a picture of every page it had open, and the page errors.
   const n = ++contexts;
   onTestFailed(async () => {

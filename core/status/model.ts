@@ -73,7 +73,13 @@ export class StatusModel {
   /** Re-reads now (e.g. right after an action the owner is waiting to see). */
   poll(): void {
     if (this.subscribers.size === 0) return;
-    const snap = this.current();
+    let snap: StatusSnapshot;
+    try {
+      snap = this.current();
+    } catch {
+      // A component mid-shutdown; the next tick (or close()) settles it. Never crash the timer.
+      return;
+    }
     const key = keyOf(snap);
     if (key === this.lastKey) return;
     this.lastKey = key;

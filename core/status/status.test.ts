@@ -70,6 +70,19 @@ describe('status stream', () => {
   });
 });
 
+describe('status stream while stopping', () => {
+  it('ends at once instead of failing when the model is already closed', async () => {
+    const { node, url } = await startTestNode();
+    nodes.push(node);
+    const { accessToken } = node.owner.desktopSession();
+    node.statusModel.close();
+    // A request on a kept-alive connection can still arrive after close(): it gets an empty stream.
+    const res = await node.http.fetch(new Request(`${url}${STATUS_STREAM_PATH}`, { headers: { Authorization: `Bearer ${accessToken}` } }));
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('');
+  });
+});
+
 describe('status model', () => {
   it('pushes only when something besides the clock changed', async () => {
     let n = 0;

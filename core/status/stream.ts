@@ -26,6 +26,7 @@ export function statusStreamEndpoint(model: StatusModel, isOwner: (r: Requester 
       const body = new ReadableStream<Uint8Array>({
         start(controller) {
           let open = true;
+          let unsubscribe = () => undefined as void;
           const close = () => {
             if (!open) return;
             open = false;
@@ -41,7 +42,8 @@ export function statusStreamEndpoint(model: StatusModel, isOwner: (r: Requester 
             if (open) controller.enqueue(enc.encode(text));
           };
           const beat = setInterval(() => push(': keep-alive\n\n'), HEARTBEAT_MS);
-          const unsubscribe = model.subscribe((s) => push(statusEvent(s)), close);
+          // On a stopping node the model is closed: close() runs at once and the stream ends.
+          unsubscribe = model.subscribe((s) => push(statusEvent(s)), close);
           stop = close;
           c.req.raw.signal.addEventListener('abort', close, { once: true });
         },

@@ -52,8 +52,10 @@ export function Directory({ client, peers, onJoined, onBack }: { client: MatrixC
       {joinError && <p class="error">{joinError}</p>}
       <div class="timeline">
         {lists.map((l) => (
-          <div key={l.server ?? 'local'} class="card">
-            <h3 class="ellipsis">{l.server ? `On ${l.server}` : 'On this node'}</h3>
+          <div key={l.server ?? 'local'} class="card" data-testid="directory-server">
+            <h3 class="ellipsis" title={l.server ?? undefined}>
+              {l.server ? `On ${l.server}` : 'On this node'}
+            </h3>
             {l.rooms === null ? (
               <p class="muted">Loading…</p>
             ) : l.error ? (

@@ -146,7 +146,9 @@ export function RoomView({ client, room, version, suggestions, onBack }: { clien
         </button>
         <div class="title">
           <h2 data-testid="room-title">{roomLabel(room)}</h2>
-          <span class="muted mono ellipsis">{room.roomId}</span>
+          <span class="muted mono ellipsis" data-testid="room-id">
+            {room.roomId}
+          </span>
         </div>
         <button type="button" class="small" onClick={() => setShowInvite(!showInvite)}>
           {showInvite ? 'Close' : 'Invite'}
