@@ -53,8 +53,14 @@ export function Directory({ client, peers, onJoined, onBack }: { client: MatrixC
       <div class="timeline">
         {lists.map((l) => (
           <div key={l.server ?? 'local'} class="card" data-testid="directory-server">
-            <h3 class="ellipsis" title={l.server ?? undefined}>
-              {l.server ? `On ${l.server}` : 'On this node'}
+            <h3 class="ellipsis server-heading" title={l.server ?? undefined}>
+              {l.server ? (
+                <>
+                  On <span class="mono">{l.server}</span>
+                </>
+              ) : (
+                'On this node'
+              )}
             </h3>
             {l.rooms === null ? (
               <p class="muted">Loading…</p>
