@@ -176,6 +176,8 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
     receipts,
     transport,
     knownServers: () => p2p?.status().peers.map((p) => p.serverName) ?? [],
+    keys: users.keys,
+    toDevice,
   });
   roomserver.fetcher = federation.fetcher;
   users.remoteProfile = async (userId) => {

@@ -18,6 +18,9 @@ import { SUPPORTED_VERSIONS, federationEndpoints } from './routes.js';
 import { FederationSender } from './sender.js';
 import { FEDERATION_MIGRATIONS, FederationStorage } from './storage.js';
 import { parseXMatrix, verifyRequest } from './xmatrix.js';
+import { e2eeEduHandlers, keyChangeEdus, keyEndpoints, remoteKeys, toDeviceEdus, type FederationKeyServer } from './e2ee.js';
+import { KEY_CHANGE_TOPIC, type KeyChangeOutput } from '../userapi/keys/api.js';
+import { TO_DEVICE_TOPIC, type FederationToDeviceAPI, type ToDeviceOutput } from '../todevice/api.js';
 
 export type { FederationAPI, EduHandler, DestinationStatus } from './api.js';
 export { FederationClient, FederationError, type FederationTransport } from './client.js';
@@ -40,6 +43,9 @@ export interface FederationApiDeps {
   transport: FederationTransport;
   /** Servers seen on the network, for public room lists across the mesh. */
   knownServers?: () => string[];
+  /** The key server and to-device inboxes, for E2EE across servers. */
+  keys?: FederationKeyServer;
+  toDevice?: FederationToDeviceAPI;
   maxBody?: number;
 }
 
@@ -88,6 +94,11 @@ export class FederationApi implements FederationAPI {
     );
     this.edus.set('m.typing', (origin, c) => this.onTyping(origin, c));
     this.edus.set('m.receipt', (origin, c) => this.onReceipt(origin, c));
+    if (deps.keys) {
+      Object.assign(deps.keys.remote, remoteKeys(this.client));
+      this.app.add(...keyEndpoints(deps.serverName, deps.keys, (u) => deps.users.accountExists(u)));
+    }
+    if (deps.keys && deps.toDevice) for (const [type, h] of Object.entries(e2eeEduHandlers(deps.keys, deps.toDevice))) this.edus.set(type, h);
   }
 
   /** Starts the consumers and the queues. The room server's fetcher is set by the node. */
@@ -105,6 +116,33 @@ export class FederationApi implements FederationAPI {
       }),
       this.deps.log.consume<TypingOutput>(TYPING_TOPIC, { name: 'federationapi', fromOffset: 0, handle: (msgs) => this.onTypingOutputs(msgs) }),
     );
+    const keys = this.deps.keys;
+    if (keys) {
+      this.consumers.push(
+        this.deps.log.consume<KeyChangeOutput>(KEY_CHANGE_TOPIC, {
+          name: 'federationapi',
+          fromOffset: this.offsets.get('federation.keychange'),
+          handle: (msgs) =>
+            this.commit('federation.keychange', msgs, (m, kick) => keyChangeEdus(this.deps.serverName, keys, (u) => this.serversSharingWith(u), this.sender, m, kick)),
+        }),
+      );
+    }
+    const toDevice = this.deps.toDevice;
+    if (toDevice) {
+      this.consumers.push(
+        this.deps.log.consume<ToDeviceOutput>(TO_DEVICE_TOPIC, {
+          name: 'federationapi',
+          fromOffset: this.offsets.get('federation.todevice'),
+          handle: (msgs) => {
+            const kick = new Set<string>();
+            this.offsets.commit('federation.todevice', msgs, (fresh) => toDeviceEdus(fresh, this.sender, kick));
+            // Queued durably: the to-device server may drop its copies.
+            if (msgs.length > 0) toDevice.forgetRemote(msgs[msgs.length - 1]!.offset);
+            for (const d of kick) this.sender.kick(d);
+          },
+        }),
+      );
+    }
     this.sender.start();
   }
 
@@ -155,6 +193,14 @@ export class FederationApi implements FederationAPI {
   }
 
   // ---- outbound ----
+
+  /** Servers that share a room with a user (where their device list changes must go). */
+  private serversSharingWith(userId: string): string[] {
+    const out = new Set<string>();
+    for (const roomId of this.deps.roomserver.roomsForUser(userId, 'join')) for (const s of this.deps.roomserver.joinedServers(roomId)) out.add(s);
+    out.delete(this.deps.serverName);
+    return [...out];
+  }
 
   private onRoomOutput(o: RoomOutput, kick: Set<string>): void {
     if (o.type !== 'new_room_event') return;

@@ -123,6 +123,15 @@ export class SyncIngest {
       }
     }
     json.unsigned = unsigned;
+    // State we never saw arriving with this event (a join's whole state over federation, a
+    // state reset) is placed before it, so it is the state at the start of the timeline.
+    const earlier = this.fetch(o.addsStateEventIds.filter((id) => id !== o.eventId));
+    for (const id of o.addsStateEventIds) {
+      if (id === o.eventId || !earlier.has(id) || this.store.event(id)) continue;
+      const row = this.stateEventRow(id, earlier);
+      if (!row || row.state_key === null) continue;
+      this.applyStateRow(o.roomId, row, row.pos, wake);
+    }
     // An event first seen as state gets a new position now that it enters the timeline.
     if (existing) this.store.raw.prepare('DELETE FROM sy_events WHERE event_id = ?').run(o.eventId);
     const pos = this.store.insertEvent({
@@ -162,17 +171,8 @@ export class SyncIngest {
       }
     }
     for (const row of adds) {
-      const sk = row.state_key!;
-      let membership: string | null = null;
-      if (row.type === 'm.room.member') {
-        const c = (JSON.parse(row.json) as JsonObject).content;
-        const m = isObject(c) ? c.membership : undefined;
-        membership = typeof m === 'string' ? m : 'leave';
-        this.store.insertMembership({ user_id: sk, room_id: o.roomId, membership, pos, event_id: row.event_id });
-        wake.add(sk);
-      }
-      this.store.insertDelta(o.roomId, pos, row.type, sk, row.event_id);
-      this.store.setCurrent(o.roomId, row.type, sk, row.event_id, membership, pos);
+      if (this.store.currentStateEventId(o.roomId, row.type, row.state_key!) === row.event_id && row.event_id !== o.eventId) continue;
+      this.applyStateRow(o.roomId, row, pos, wake);
     }
 
     const rel = o.event.content['m.relates_to'];
@@ -205,6 +205,21 @@ export class SyncIngest {
     });
     this.store.insertMembership({ user_id: o.event.state_key, room_id: o.roomId, membership: typeof m === 'string' ? m : 'leave', pos, event_id: o.eventId });
     wake.add(o.event.state_key);
+  }
+
+  /** Records a state event as the room's current state from position `pos`. */
+  private applyStateRow(roomId: string, row: EventRow, pos: number, wake: Set<string>): void {
+    const sk = row.state_key!;
+    let membership: string | null = null;
+    if (row.type === 'm.room.member') {
+      const c = (JSON.parse(row.json) as JsonObject).content;
+      const m = isObject(c) ? c.membership : undefined;
+      membership = typeof m === 'string' ? m : 'leave';
+      this.store.insertMembership({ user_id: sk, room_id: roomId, membership, pos, event_id: row.event_id });
+      wake.add(sk);
+    }
+    this.store.insertDelta(roomId, pos, row.type, sk, row.event_id);
+    this.store.setCurrent(roomId, row.type, sk, row.event_id, membership, pos);
   }
 
   private oldEvent(o: Extract<RoomOutput, { type: 'old_room_event' }>): void {

@@ -1,0 +1,105 @@
+// Node 20 lacks Promise.withResolvers, which matrix-js-sdk's crypto uses: polyfill first.
+import '../../p2p/polyfill.js';
+import { ClientEvent, MatrixEvent, createClient, type MatrixClient } from 'matrix-js-sdk';
+import { logger as sdkLogger } from 'matrix-js-sdk/lib/logger.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AxonNode } from '../node.js';
+import { TEST_P2P, registerUser, startTestNode } from './node.js';
+
+/**
+ * End-to-end encryption between users on two nodes that federate over libp2p: keys are
+ * queried and claimed across servers, room keys travel as to-device EDUs, and a device added
+ * later reaches the other server as a device list update.
+ */
+let A: AxonNode, B: AxonNode;
+let aUrl: string, bUrl: string;
+const clients: MatrixClient[] = [];
+
+function loopback(node: AxonNode): string {
+  return node.status().multiaddrs.find((m) => m.startsWith('/ip4/127.0.0.1/tcp/') && !m.includes('/ws') && !m.includes('p2p-circuit'))!;
+}
+
+beforeAll(async () => {
+  (sdkLogger as unknown as { setLevel(level: string): void }).setLevel('silent');
+  const a = await startTestNode();
+  A = a.node;
+  aUrl = a.url;
+  const b = await startTestNode({ p2p: { ...TEST_P2P, peers: [loopback(A)] } });
+  B = b.node;
+  bUrl = b.url;
+});
+afterAll(async () => {
+  for (const c of clients) c.stopClient();
+  await Promise.all([A?.stop(), B?.stop()]);
+});
+
+async function login(url: string, username: string): Promise<MatrixClient> {
+  const anon = createClient({ baseUrl: url });
+  const res = await anon.loginRequest({ type: 'm.login.password', identifier: { type: 'm.id.user', user: username }, password: `pw-${username}` });
+  const client = createClient({ baseUrl: url, userId: res.user_id, accessToken: res.access_token, deviceId: res.device_id });
+  clients.push(client);
+  await client.initRustCrypto({ useIndexedDB: false });
+  await new Promise<void>((resolve, reject) => {
+    client.on(ClientEvent.Sync, (state) => {
+      if (state === 'PREPARED') resolve();
+      if (state === 'ERROR') reject(new Error('sync error'));
+    });
+    void client.startClient({ initialSyncLimit: 20 });
+  });
+  return client;
+}
+
+function waitFor(predicate: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      if (predicate()) return resolve();
+      if (Date.now() - started > ms) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(tick, 25);
+    };
+    tick();
+  });
+}
+
+function decrypted(client: MatrixClient, roomId: string): string[] {
+  const room = client.getRoom(roomId);
+  if (!room) return [];
+  return room
+    .getLiveTimeline()
+    .getEvents()
+    .filter((e: MatrixEvent) => e.isEncrypted() && !e.isDecryptionFailure() && e.getType() === 'm.room.message')
+    .map((e: MatrixEvent) => e.getContent().body as string);
+}
+
+describe('end-to-end encryption across two nodes', () => {
+  it('users on two servers exchange encrypted messages, and a later device of one decrypts new ones', async () => {
+    await registerUser(aUrl, 'alice', 'pw-alice');
+    await registerUser(bUrl, 'bob', 'pw-bob');
+    const alice = await login(aUrl, 'alice');
+    const bob = await login(bUrl, 'bob');
+
+    const { room_id: roomId } = await alice.createRoom({
+      preset: 'private_chat' as never,
+      initial_state: [{ type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } }],
+    });
+    await alice.invite(roomId, bob.getUserId()!);
+    await waitFor(() => bob.getRoom(roomId)?.getMyMembership() === 'invite', 'bob sees the invite');
+    await bob.joinRoom(roomId);
+    await waitFor(() => alice.getRoom(roomId)?.getMember(bob.getUserId()!)?.membership === 'join', 'alice sees bob join');
+
+    await alice.sendTextMessage(roomId, 'hello bob, across servers');
+    await waitFor(() => decrypted(bob, roomId).includes('hello bob, across servers'), 'bob decrypts alice');
+    await bob.sendTextMessage(roomId, 'hello alice, from B');
+    await waitFor(() => decrypted(alice, roomId).includes('hello alice, from B'), 'alice decrypts bob');
+
+    const bob2 = await login(bUrl, 'bob');
+    await waitFor(() => bob2.getRoom(roomId)?.getMyMembership() === 'join', 'bob2 sees the room');
+    const devices = async () => (await alice.getCrypto()!.getUserDeviceInfo([bob.getUserId()!], true)).get(bob.getUserId()!)?.size ?? 0;
+    const start = Date.now();
+    while ((await devices()) < 2 && Date.now() - start < 30_000) await new Promise((r) => setTimeout(r, 100));
+    expect(await devices()).toBe(2);
+    await alice.sendTextMessage(roomId, 'for both devices');
+    await waitFor(() => decrypted(bob2, roomId).includes('for both devices'), 'bob2 decrypts alice');
+    await waitFor(() => decrypted(bob, roomId).includes('for both devices'), 'bob decrypts it too');
+  }, 120_000);
+});
