@@ -76,6 +76,8 @@ describe.skipIf(!HAVE_CHROMIUM)(`the UI in Chromium${HAVE_CHROMIUM ? '' : ` (ski
       // No reload: the status stream brings the room in.
       await expectText(page.getByTestId('status-rooms'), 'Live room');
       await screenshot(page, 'status');
+      await page.setViewportSize({ width: 390, height: 800 });
+      await screenshot(page, 'status-narrow');
       expect(errors).toEqual([]);
       await context.close();
     },
@@ -155,6 +157,9 @@ describe.skipIf(!HAVE_CHROMIUM)(`the UI in Chromium${HAVE_CHROMIUM ? '' : ` (ski
       await page.getByLabel('Room id or alias').fill('not a room');
       await page.getByRole('button', { name: 'Join', exact: true }).last().click();
       await page.getByText('is not a room id or alias').waitFor();
+      await page.getByLabel('Room id or alias').fill(`!unknown:${a.node.serverName}`);
+      await page.getByRole('button', { name: 'Join', exact: true }).last().click();
+      await page.getByText('Not found: Room !unknown').waitFor();
       await page.getByLabel('Room id or alias').fill(`#nowhere:${a.node.serverName}`);
       await page.getByRole('button', { name: 'Join', exact: true }).last().click();
       await page.locator('.panel .error').waitFor();
