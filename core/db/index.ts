@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { WalCheckpointer } from './checkpointer.js';
 
 export interface Migration {
   /** Positive, unique per component; migrations run in ascending order. */
@@ -10,6 +11,9 @@ export interface Migration {
 }
 
 const SCHEMA_TABLE = 'db_schema_versions';
+/** The writer's own checkpoint threshold, in pages: only a safety net, since the
+ * WalCheckpointer checkpoints from 1000 pages on, off the event loop. */
+const WRITER_AUTOCHECKPOINT_PAGES = 16000;
 
 function isMemory(file: string): boolean {
   // better-sqlite3 treats '' as a private temporary database, like ':memory:'.
@@ -25,11 +29,17 @@ function oneLine(message: string): string {
 export class Db {
   private closed = false;
   private readonly batchers = new Set<WriteBatcher>();
+  private readonly checkpointer: WalCheckpointer | undefined;
 
   constructor(
     readonly raw: Database.Database,
     readonly file: string,
-  ) {}
+  ) {
+    if (!isMemory(file)) {
+      this.checkpointer = new WalCheckpointer(file);
+      raw.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
+    }
+  }
 
   /** Runs the component's pending migrations, each in a transaction with its version bump.
    * Refuses a database written by a newer Axon (a higher stored version). */
@@ -104,6 +114,7 @@ export class Db {
     if (this.closed) return;
     for (const b of this.batchers) b.flush();
     this.batchers.clear();
+    this.checkpointer?.close();
     this.closed = true;
     try {
       if (!isMemory(this.file)) this.raw.pragma('wal_checkpoint(TRUNCATE)');
