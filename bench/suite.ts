@@ -3,6 +3,8 @@ import { federation } from './federation.js';
 import { p2pFederation } from './p2p.js';
 import { inputPipeline } from './roomserver.js';
 import { keys } from './keys.js';
+import { push } from './push.js';
+import { search } from './search.js';
 import { stateResolution } from './stateres.js';
 
 /** Every benchmark by name; each returns a JSON-able result. */
@@ -13,4 +15,6 @@ export const benchmarks: Record<string, () => Promise<unknown>> = {
   p2p_federation: p2pFederation,
   federation,
   keys,
+  search,
+  push,
 };
