@@ -120,6 +120,19 @@ describe('presence', () => {
     expect(back.body).toMatchObject({ presence: 'online', currently_active: true });
   });
 
+  it('a new room-mate gets the presence of the room\'s members when joining', async () => {
+    const dave = await registerUser(url, 'dave');
+    const before = await sync(dave);
+    expect(presenceOf(before, alice)).toBeUndefined();
+    const rooms = (await call('GET', '/joined_rooms', alice.access_token)).body.joined_rooms as string[];
+    expect((await call('POST', `/join/${encodeURIComponent(rooms[0]!)}`, dave.access_token, {})).status).toBe(200);
+    await node.sync.caughtUp();
+    const after = await sync(dave, before.next_batch as string);
+    expect(presenceOf(after, alice)?.content.presence).toEqual(expect.stringMatching(/^(online|unavailable|offline)$/));
+    // Once seen, an unchanged presence is not sent again.
+    expect(presenceOf(await sync(dave, after.next_batch as string), alice)).toBeUndefined();
+  });
+
   it('refuses another user\'s presence, unknown states and bad bodies', async () => {
     const other = await put(alice, { presence: 'online' }, bob);
     expect(other.status).toBe(403);

@@ -237,10 +237,12 @@ export class SyncApi implements SyncAPI {
   }
 
   /** m.presence events of users who share a room with the user (and their own) that changed
-   * since `since` (all known ones on an initial sync). */
-  private presenceSection(userId: string, since: StreamToken | undefined, now: StreamToken, filter: Filter['presence']): JsonObject[] {
+   * since `since` (all known ones on an initial sync), and of everyone in rooms the user
+   * joined since then (new room-mates). */
+  private presenceSection(userId: string, since: StreamToken | undefined, now: StreamToken, filter: Filter['presence'], joinedRooms: string[]): JsonObject[] {
     const fresh = !since || since.presence > now.presence;
-    const changed = [...this.presence].filter(([u, p]) => (fresh || p.pos > since.presence) && eventAllowed(filter, { type: 'm.presence', sender: u }));
+    const newMates = new Set(joinedRooms.flatMap((r) => this.store.membersWith(r, 'join')));
+    const changed = [...this.presence].filter(([u, p]) => (fresh || p.pos > since.presence || newMates.has(u)) && eventAllowed(filter, { type: 'm.presence', sender: u }));
     if (changed.length === 0) return [];
     const sharing = usersSharingRooms(this.store, userId, now.pdu);
     const ts = Date.now();
@@ -399,11 +401,13 @@ export class SyncApi implements SyncAPI {
     const knock: Record<string, JsonValue> = {};
     const countsChanged = new Set(since && this.deps.notifications ? this.deps.notifications.changedRooms(userId, since.notifications, now.notifications) : []);
     const perThread = f.room?.timeline?.unread_thread_notifications === true;
+    const newlyJoined: string[] = [];
     for (const [roomId, m] of latest) {
       if (!roomAllowed(f, roomId)) continue;
       const changed = !since || m.pos > S;
       if (m.membership === 'join') {
         const wasJoined = atSince.get(roomId)?.membership === 'join';
+        if (since && !wasJoined) newlyJoined.push(roomId);
         const room = this.roomSection(requester, roomId, S, N, !since || req.fullState || !wasJoined, f, !since || !wasJoined);
         const ad = accountEvents(roomId, f.room?.account_data);
         const eph = this.ephemeral(roomId, userId, since, now, !since || !wasJoined, f.room?.ephemeral);
@@ -430,7 +434,7 @@ export class SyncApi implements SyncAPI {
     const toDevice = toDeviceSection(this.deps.toDevice, userId, requester.deviceId, since, now.toDevice);
     const deviceLists = deviceListsSection(this.deps.keys, this.store, userId, since, now);
     const e2eeNews = toDevice.events.length + deviceLists.changed.length + deviceLists.left.length;
-    const presence = this.presenceSection(userId, since, now, f.presence);
+    const presence = this.presenceSection(userId, since, now, f.presence, newlyJoined);
     const empty = Object.keys(join).length + Object.keys(invite).length + Object.keys(leave).length + Object.keys(knock).length + global.length + e2eeNews + presence.length === 0;
     const body: JsonObject = {
       next_batch: formatToken({ ...now, toDevice: toDevice.pos }),
