@@ -31,6 +31,26 @@ async function sync(u: User, since?: string, timeout = 0): Promise<Json> {
 const presenceOf = (body: Json, user: User): Json | undefined =>
   (body.presence.events as Json[]).filter((e) => e.sender === user.user_id).at(-1);
 
+/** Long-polls from `since` until a sync carries `user`'s presence in `state`; returns that
+ * sync (other changes, such as currently_active lapsing, may come first). */
+async function nextPresence(u: User, since: string, user: User, state: string, deadlineMs = 5000): Promise<Json> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    const b = await sync(u, since, Math.max(1, end - Date.now()));
+    if (presenceOf(b, user)?.content.presence === state || Date.now() >= end) return b;
+    since = b.next_batch as string;
+  }
+}
+
+/** Polls `of`'s presence as `viewer` sees it until it is `state` (fails after 10 s). */
+async function until(viewer: User, of: User, state: string): Promise<void> {
+  const end = Date.now() + 10_000;
+  while ((await status(viewer, of)).body.presence !== state) {
+    if (Date.now() > end) throw new Error(`${of.user_id} never ${state}`);
+    await sleep(25);
+  }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
@@ -61,7 +81,7 @@ describe('presence', () => {
     expect(stranger.body.errcode).toBe('M_FORBIDDEN');
 
     // Bob's waiting incremental sync gets it; Carol's initial sync does not.
-    const b = await sync(bob, bobSince, 3000);
+    const b = await nextPresence(bob, bobSince, alice, 'online');
     expect(presenceOf(b, alice)?.content).toMatchObject({ presence: 'online', status_msg: 'writing tests' });
     expect(presenceOf(await sync(alice), alice)?.content.presence).toBe('online');
     expect(presenceOf(await sync(carol), alice)).toBeUndefined();
@@ -69,7 +89,7 @@ describe('presence', () => {
 
   it('a waiting sync wakes on a room-mate\'s change, and the next one is empty of it', async () => {
     const since = (await sync(bob)).next_batch as string;
-    const waiting = sync(bob, since, 5000);
+    const waiting = nextPresence(bob, since, alice, 'unavailable');
     await sleep(50);
     expect((await put(alice, { presence: 'unavailable' })).status).toBe(200);
     const b = await waiting;
@@ -79,13 +99,23 @@ describe('presence', () => {
   });
 
   it('goes unavailable when idle and offline without syncs, on the configured timers', async () => {
+    const t0 = Date.now();
     expect((await put(alice, { presence: 'online' })).status).toBe(200);
-    await sleep(TIMERS.idleMs + 150);
-    expect((await status(bob, alice)).body.presence).toBe('unavailable');
-    await sleep(TIMERS.offlineMs - TIMERS.idleMs + 150);
+    // Polls what Bob sees: each change comes no earlier than its timer (and not much later).
+    const when = async (state: string): Promise<number> => {
+      for (;;) {
+        if ((await status(bob, alice)).body.presence === state) return Date.now() - t0;
+        if (Date.now() - t0 > 10_000) throw new Error(`never ${state}`);
+        await sleep(25);
+      }
+    };
+    const idleAt = await when('unavailable');
+    expect(idleAt).toBeGreaterThanOrEqual(TIMERS.idleMs - 5);
+    const offAt = await when('offline');
+    expect(offAt).toBeGreaterThanOrEqual(TIMERS.offlineMs - 5);
+    expect(offAt).toBeLessThan(TIMERS.offlineMs + 3000);
     const gone = await status(bob, alice);
-    expect(gone.body.presence).toBe('offline');
-    expect(gone.body.last_active_ago).toBeGreaterThanOrEqual(TIMERS.offlineMs);
+    expect(gone.body.last_active_ago).toBeGreaterThanOrEqual(TIMERS.offlineMs - 5);
     expect(gone.body.currently_active).toBeUndefined();
   });
 
@@ -105,14 +135,12 @@ describe('presence', () => {
     await sleep(TIMERS.offlineMs + 200);
     expect((await status(carol, carol)).body.presence).not.toBe('offline');
     await poll;
-    await sleep(TIMERS.offlineMs + 200);
-    expect((await status(carol, carol)).body.presence).toBe('offline');
+    await until(carol, carol, 'offline');
   });
 
   it('sending a message makes an idle user online again', async () => {
     expect((await put(alice, { presence: 'online' })).status).toBe(200);
-    await sleep(TIMERS.idleMs + 150);
-    expect((await status(alice, alice)).body.presence).toBe('unavailable');
+    await until(alice, alice, 'unavailable');
     const rooms = (await call('GET', '/joined_rooms', alice.access_token)).body.joined_rooms as string[];
     await call('PUT', `/rooms/${encodeURIComponent(rooms[0]!)}/send/m.room.message/p1`, alice.access_token, { msgtype: 'm.text', body: 'back' });
     await node.log.drain();

@@ -153,7 +153,7 @@ describe('receipts over HTTP', () => {
     ({ node, url } = await startTestNode({ dataDir: dir }));
     await node.sync.caughtUp();
     const body = await sync(alice);
-    expect(body.next_batch).toMatch(/^s\d+_\d+_\d+_\d+$/);
+    expect(body.next_batch).toMatch(/^s\d+(_\d+){3,}$/);
     const c = receiptsIn(body)!;
     expect(Object.values(c).some((e: Json) => e['m.read']?.[bob.user_id])).toBe(true);
     // A two-part token from before the EDU streams still works.
