@@ -15,5 +15,6 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
     chunkSizeWarningLimit: 2048,
+    sourcemap: true,
   },
 });

@@ -71,7 +71,7 @@ export function App() {
           {notice}
         </p>
       )}
-      <ErrorBoundary key={tab}>
+      <ErrorBoundary key={tab} resetKey={tab === 'status' ? status : undefined}>
         {tab === 'status' ? (
           <StatusView status={status} connection={connection} />
         ) : booting ? (

@@ -1,8 +1,13 @@
 import { Component, type ComponentChildren } from 'preact';
 
 /** Turns a rendering error into a message and a way out, instead of a blank window. */
-export class ErrorBoundary extends Component<{ children: ComponentChildren }, { error: Error | null }> {
+export class ErrorBoundary extends Component<{ children: ComponentChildren; resetKey?: unknown }, { error: Error | null }> {
   override state = { error: null as Error | null };
+
+  // New data (a fresh status snapshot) gets a fresh attempt: a transient fault heals itself.
+  override componentDidUpdate(prev: { resetKey?: unknown }): void {
+    if (this.state.error && prev.resetKey !== this.props.resetKey) this.setState({ error: null });
+  }
 
   override componentDidCatch(error: Error): void {
     console.error('axon ui:', error);

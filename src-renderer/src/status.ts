@@ -4,6 +4,18 @@ import type { Session, StatusSnapshot } from './types.js';
 
 export type Connection = 'connecting' | 'live' | 'offline';
 
+/** Fills in the lists a snapshot must have, so that an older or partial node cannot break
+ * the page. */
+function normalize(s: StatusSnapshot): StatusSnapshot {
+  return {
+    ...s,
+    topics: (Array.isArray(s.topics) ? s.topics : []).map((t) => ({ ...t, consumers: Array.isArray(t.consumers) ? t.consumers : [] })),
+    peers: Array.isArray(s.peers) ? s.peers : [],
+    multiaddrs: Array.isArray(s.multiaddrs) ? s.multiaddrs : [],
+    federation: { destinations: Array.isArray(s.federation?.destinations) ? s.federation.destinations : [] },
+  };
+}
+
 /** Reads server-sent events from a fetch body (EventSource cannot send a bearer token). */
 async function readEvents(res: Response, onData: (json: string) => void): Promise<void> {
   const reader = res.body!.getReader();
@@ -37,7 +49,7 @@ export function useStatus(session: Session | null): { status: StatusSnapshot | n
   useEffect(() => {
     if (window.axon) {
       setConnection('live');
-      return window.axon.onStatus((s) => setStatus(s));
+      return window.axon.onStatus((s) => setStatus(normalize(s)));
     }
     const ctrl = new AbortController();
     let stopped = false;
@@ -56,10 +68,10 @@ export function useStatus(session: Session | null): { status: StatusSnapshot | n
             if (!res.ok || !res.body) throw new Error(`status stream: ${res.status}`);
             setConnection('live');
             delay = 500;
-            await readEvents(res, (json) => setStatus(JSON.parse(json) as StatusSnapshot));
+            await readEvents(res, (json) => setStatus(normalize(JSON.parse(json) as StatusSnapshot)));
             throw new Error('status stream ended');
           }
-          setStatus(await call<StatusSnapshot>('GET', '/_axon/status', { signal: ctrl.signal }));
+          setStatus(normalize(await call<StatusSnapshot>('GET', '/_axon/status', { signal: ctrl.signal })));
           setConnection('live');
           await sleep(2000);
         } catch {
