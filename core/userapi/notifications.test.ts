@@ -158,6 +158,16 @@ describe('GET /notifications', () => {
     expect((await call('GET', '/notifications', alice.access_token)).body.notifications).toEqual([]);
   });
 
+  it('an invite notifies the invitee, who is not in the room yet', async () => {
+    const dave = await registerUser(url, 'dave');
+    expect((await call('POST', `/rooms/${room()}/invite`, alice.access_token, { user_id: dave.user_id })).status).toBe(200);
+    await node.log.drain();
+    const list = (await call('GET', '/notifications', dave.access_token)).body.notifications as Json[];
+    expect(list).toHaveLength(1);
+    expect(list[0]!.event).toMatchObject({ type: 'm.room.member', state_key: dave.user_id, content: { membership: 'invite' } });
+    expect(list[0]!.actions).toContain('notify');
+  });
+
   it('answers bad parameters with 400, never 500', async () => {
     for (const q of ['limit=abc', 'limit=0', 'limit=-1', 'limit=1.5', 'from=abc', 'from=-3', 'from=99999999999999999999']) {
       const r = await call('GET', `/notifications?${q}`, bob.access_token);

@@ -169,6 +169,9 @@ export class Notifications implements SyncNotificationsAPI {
     const rs = this.deps.roomserver;
     const members = rs.joinedMembers(o.roomId);
     const targets = members.filter((u) => u !== ev.sender && this.isLocal(u));
+    // An invitee is not joined yet, but the invite is for them (.m.rule.invite_for_me).
+    const invitee = ev.type === 'm.room.member' && ev.content.membership === 'invite' ? ev.state_key : undefined;
+    if (invitee !== undefined && invitee !== ev.sender && this.isLocal(invitee) && !targets.includes(invitee)) targets.push(invitee);
     if (targets.length === 0) return;
     const facts = roomFacts(rs, o.roomId, ev.sender, members.length);
     const pushEvent = { ...(ev as unknown as JsonObject), event_id: o.eventId, room_id: o.roomId } as unknown as PushEvent;
