@@ -54,9 +54,14 @@ afterAll(() => node.stop());
 describe('notification counts', () => {
   it('a message counts for the others, never for its sender; a mention highlights; a receipt resets', async () => {
     expect(await counts(bob)).toEqual({ notification_count: 0, highlight_count: 0 });
+    const before = node.notifications.head();
     await send(alice, { body: 'hello all' });
     expect(await counts(bob)).toEqual({ notification_count: 1, highlight_count: 0 });
     expect(await counts(alice)).toEqual({ notification_count: 0, highlight_count: 0 });
+    // The count change has a sync position for Bob (so a sync that ran before the count
+    // shows the room again), not for Alice.
+    expect(node.notifications.changedRooms(bob.user_id, before, node.notifications.head())).toEqual([roomId]);
+    expect(node.notifications.changedRooms(alice.user_id, before, node.notifications.head())).toEqual([]);
 
     const mention = await send(alice, { body: 'bob: look', 'm.mentions': { user_ids: [bob.user_id] } });
     expect(await counts(bob)).toEqual({ notification_count: 2, highlight_count: 1 });

@@ -177,6 +177,7 @@ export class Notifications implements SyncNotificationsAPI {
     const pushEvent = { ...(ev as unknown as JsonObject), event_id: o.eventId, room_id: o.roomId } as unknown as PushEvent;
     const threadId = threadOf(ev.content);
     const now = Date.now();
+    let anyone = false;
     for (const userId of targets) {
       // The display name is read only when a rule asks for it.
       const ctx: PushContext = {
@@ -190,10 +191,11 @@ export class Notifications implements SyncNotificationsAPI {
       const r = evaluatePushRules(this.rulesOf(userId), pushEvent, ctx);
       if (!r?.notify) continue;
       if (!this.store.insert(userId, o.roomId, o.eventId, threadId, ev.depth, r.highlight, JSON.stringify(r.actions), now)) continue;
-      this.store.changed(userId, o.roomId);
       changed.set(`${userId}\u0000${o.roomId}`, { userId, roomId: o.roomId });
       notified.push({ userId, roomId: o.roomId, eventId: o.eventId, event: ev, actions: r.actions });
+      anyone = true;
     }
+    if (anyone) this.store.eventChanged(o.roomId, o.eventId);
   }
 
   private handleReceipts(msgs: LogMessage<ReceiptOutput>[]): void {

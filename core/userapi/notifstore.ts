@@ -46,6 +46,13 @@ export const NOTIFICATIONS_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    // One change row per notifying event (user_id ''), instead of one per notified member.
+    version: 2,
+    up: (db) => {
+      db.exec(`ALTER TABLE ua_notification_changes ADD COLUMN event_id TEXT`);
+    },
+  },
 ];
 
 export interface NotificationRow {
@@ -81,6 +88,7 @@ export class NotificationStorage {
   readonly raw: Database.Database;
   private readonly insertStmt;
   private readonly changeStmt;
+  private readonly eventChangeStmt;
 
   constructor(db: Db) {
     db.migrate('notifications', NOTIFICATIONS_MIGRATIONS);
@@ -89,6 +97,7 @@ export class NotificationStorage {
       'INSERT OR IGNORE INTO ua_notifications (user_id, room_id, event_id, thread_id, depth, highlight, actions, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.changeStmt = this.raw.prepare<[string, string]>('INSERT INTO ua_notification_changes (user_id, room_id) VALUES (?, ?)');
+    this.eventChangeStmt = this.raw.prepare<[string, string]>("INSERT INTO ua_notification_changes (user_id, room_id, event_id) VALUES ('', ?, ?)");
   }
 
   /** Returns whether the row is new (a redelivered event is ignored). */
@@ -112,14 +121,23 @@ export class NotificationStorage {
     return Number(this.changeStmt.run(userId, roomId).lastInsertRowid);
   }
 
+  /** Records that an event changed the counts of every user it notified (one row for all,
+   * which changedRooms joins with their notifications); returns the new position. */
+  eventChanged(roomId: string, eventId: string): number {
+    return Number(this.eventChangeStmt.run(roomId, eventId).lastInsertRowid);
+  }
+
   head(): number {
     return this.raw.prepare<[], { id: number | null }>('SELECT MAX(id) AS id FROM ua_notification_changes').get()?.id ?? 0;
   }
 
   changedRooms(userId: string, from: number, to: number): string[] {
     return this.raw
-      .prepare<[string, number, number], { room_id: string }>('SELECT DISTINCT room_id FROM ua_notification_changes WHERE user_id = ? AND id > ? AND id <= ?')
-      .all(userId, from, to)
+      .prepare<[number, number, string, string], { room_id: string }>(
+        `SELECT DISTINCT c.room_id FROM ua_notification_changes c WHERE c.id > ? AND c.id <= ? AND (c.user_id = ?
+           OR (c.user_id = '' AND EXISTS (SELECT 1 FROM ua_notifications n WHERE n.user_id = ? AND n.event_id = c.event_id)))`,
+      )
+      .all(from, to, userId, userId)
       .map((r) => r.room_id);
   }
 
