@@ -271,8 +271,9 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
     },
     stop() {
       stopping ??= (async () => {
-        // Ends open status streams, which would otherwise hold the server open.
+        // Ends open status streams and long-polls, which would otherwise hold the server open.
         statusModel.close();
+        sync.shutdown();
         if (server) {
           const s = server;
           // Stop accepting, let in-flight requests finish, then drop idle keep-alive sockets.

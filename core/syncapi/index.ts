@@ -354,6 +354,11 @@ export class SyncApi implements SyncAPI {
     }
   }
 
+  /** Ends every waiting long-poll (node shutdown), while the database is still open. */
+  shutdown(): void {
+    this.notifier.close();
+  }
+
   /** /sync: computes at once, or waits for the notifier until something arrives. */
   async sync(requester: Requester, req: SyncRequest, signal?: AbortSignal): Promise<JsonObject> {
     this.startLateConsumers();

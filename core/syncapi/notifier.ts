@@ -4,6 +4,7 @@ export class Notifier {
 
   /** Resolves true when `userId` is woken, false after `timeoutMs` or when `signal` aborts. */
   wait(userId: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
     return new Promise((resolve) => {
       let set = this.waiters.get(userId);
       if (!set) this.waiters.set(userId, (set = new Set()));
@@ -14,7 +15,7 @@ export class Notifier {
         if (set!.size === 0 && this.waiters.get(userId) === set) this.waiters.delete(userId);
         resolve(woken);
       };
-      const wake = () => done(true);
+      const wake = () => done(!this.closed);
       const onAbort = () => done(false);
       const timer = setTimeout(() => done(false), timeoutMs);
       signal?.addEventListener('abort', onAbort);
@@ -27,6 +28,14 @@ export class Notifier {
       const set = this.waiters.get(u);
       if (set) for (const w of [...set]) w();
     }
+  }
+
+  private closed = false;
+
+  /** Answers every waiting request now, and any later one at once (shutdown). */
+  close(): void {
+    this.closed = true;
+    for (const set of this.waiters.values()) for (const w of [...set]) w();
   }
 
   /** Requests currently waiting (status, tests). */
