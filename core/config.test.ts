@@ -50,3 +50,15 @@ describe('p2p settings', () => {
     for (const flag of ['--p2p MULTIADDR', '--peer MULTIADDR', '--no-mdns', '--relay']) expect(USAGE).toContain(flag);
   });
 });
+
+describe('presence setting', () => {
+  it('is on by default, off with --no-presence or "presence": false, and flags win', () => {
+    expect(run([]).presence).toBe(true);
+    expect(defaultConfig(tmpDir()).presence).toBe(true);
+    expect(run(['--no-presence']).presence).toBe(false);
+    expect(run([], { presence: false }).presence).toBe(false);
+    expect(run(['--presence'], { presence: false }).presence).toBe(true);
+    expect(() => run([], { presence: 'no' })).toThrow(ConfigError);
+    expect(USAGE).toContain('--no-presence');
+  });
+});

@@ -73,6 +73,18 @@ describe('notification counts', () => {
     expect(await counts(bob)).toEqual({ notification_count: 0, highlight_count: 0 });
   });
 
+  it('@room highlights only when the sender may notify the room (power levels from the room server)', async () => {
+    const before = (await roomEntry(alice)).unread_notifications as Json;
+    // Bob has power level 0; notifications.room needs 50: a plain notification for Alice.
+    const fromBob = await send(bob, { body: 'everyone!', 'm.mentions': { room: true } });
+    expect(await counts(alice)).toEqual({ notification_count: before.notification_count + 1, highlight_count: before.highlight_count });
+    // Alice created the room (100): a highlight for Bob.
+    const fromAlice = await send(alice, { body: 'everyone, really', 'm.mentions': { room: true } });
+    expect(await counts(bob)).toEqual({ notification_count: 1, highlight_count: 1 });
+    await receipt(alice, fromBob);
+    await receipt(bob, fromAlice);
+  });
+
   it('a waiting /sync wakes when a receipt clears the counts, and shows them', async () => {
     const last = await send(alice, { body: 'one more' });
     await node.log.drain();
@@ -147,7 +159,7 @@ describe('GET /notifications', () => {
     expect(list.map((n) => n.ts)).toEqual([...list.map((n) => n.ts)].sort((a, b) => b - a));
 
     const hl = (await call('GET', '/notifications?only=highlight', bob.access_token)).body.notifications as Json[];
-    expect(hl.map((n) => n.event.content.body).sort()).toEqual(['bob: look', 'reply two']);
+    expect(hl.map((n) => n.event.content.body).sort()).toEqual(['bob: look', 'everyone, really', 'reply two']);
     expect(hl.every((n) => n.actions.some((a: Json) => a.set_tweak === 'highlight'))).toBe(true);
 
     const seen: string[] = [];
@@ -160,7 +172,9 @@ describe('GET /notifications', () => {
       if (!from) break;
     }
     expect(seen).toEqual(list.map((n) => n.event.event_id));
-    expect((await call('GET', '/notifications', alice.access_token)).body.notifications).toEqual([]);
+    // Alice's only notification is Bob's @room, read and without highlight.
+    const hers = (await call('GET', '/notifications', alice.access_token)).body.notifications as Json[];
+    expect(hers.map((n) => [n.event.content.body, n.read, n.actions])).toEqual([['everyone!', true, ['notify']]]);
   });
 
   it('an invite notifies the invitee, who is not in the room yet', async () => {

@@ -42,22 +42,34 @@ export function threadOf(content: JsonObject): string {
   return MAIN_THREAD;
 }
 
+/** `notifications` of power levels content: the numeric entries. */
+function notificationLevels(pl: JsonObject | undefined): Record<string, number> {
+  const n = pl?.notifications;
+  if (n === null || typeof n !== 'object' || Array.isArray(n)) return {};
+  return Object.fromEntries(Object.entries(n).filter((e): e is [string, number] => typeof e[1] === 'number'));
+}
+
 /** Per event: the room facts the push rules look at, read once from the room server. */
 function roomFacts(rs: NotificationsDeps['roomserver'], roomId: string, sender: string, members: number): Omit<PushContext, 'userId' | 'displayName'> {
+  const create = rs.currentStateEvent(roomId, 'm.room.create', '');
   const pl = rs.currentStateEvent(roomId, 'm.room.power_levels', '')?.content;
+  // v12: creators have infinite power and are not listed in the power levels.
+  if (create?.version.privilegedCreators) {
+    const extra = create.content.additional_creators;
+    if (create.sender === sender || (Array.isArray(extra) && extra.includes(sender))) {
+      return { roomMemberCount: members, senderPowerLevel: Number.MAX_SAFE_INTEGER, notificationPowerLevels: notificationLevels(pl) };
+    }
+  }
   let senderPowerLevel = 0;
   let notificationPowerLevels: Record<string, number> = {};
   if (pl) {
     const users = pl.users !== null && typeof pl.users === 'object' && !Array.isArray(pl.users) ? pl.users : {};
     const own = users[sender];
     senderPowerLevel = typeof own === 'number' ? own : typeof pl.users_default === 'number' ? pl.users_default : 0;
-    const n = pl.notifications;
-    if (n !== null && typeof n === 'object' && !Array.isArray(n)) {
-      notificationPowerLevels = Object.fromEntries(Object.entries(n).filter((e): e is [string, number] => typeof e[1] === 'number'));
-    }
+    notificationPowerLevels = notificationLevels(pl);
   } else {
     // Without power levels the creator has 100 (auth rules).
-    senderPowerLevel = rs.currentStateEvent(roomId, 'm.room.create', '')?.sender === sender ? 100 : 0;
+    senderPowerLevel = create?.sender === sender ? 100 : 0;
   }
   return { roomMemberCount: members, senderPowerLevel, notificationPowerLevels };
 }
