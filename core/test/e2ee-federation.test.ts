@@ -101,5 +101,21 @@ describe('end-to-end encryption across two nodes', () => {
     await alice.sendTextMessage(roomId, 'for both devices');
     await waitFor(() => decrypted(bob2, roomId).includes('for both devices'), 'bob2 decrypts alice');
     await waitFor(() => decrypted(bob, roomId).includes('for both devices'), 'bob decrypts it too');
+
+    // Cross-signing on A: bob's server learns alice's new master key (m.signing_key_update,
+    // then /user/keys/query) and bob's client sees it.
+    await alice.getCrypto()!.bootstrapCrossSigning({
+      authUploadDeviceSigningKeys: async (makeRequest) => {
+        await makeRequest({ type: 'm.login.password', identifier: { type: 'm.id.user', user: 'alice' }, password: 'pw-alice' });
+      },
+    });
+    expect(await alice.getCrypto()!.isCrossSigningReady()).toBe(true);
+    const aliceMaster = async () => {
+      const r = (await bob.http.authedRequest('POST' as never, '/keys/query', undefined, { device_keys: { [alice.getUserId()!]: [] } })) as { master_keys?: Record<string, unknown> };
+      return r.master_keys?.[alice.getUserId()!];
+    };
+    const t0 = Date.now();
+    while (!(await aliceMaster()) && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 100));
+    expect(await aliceMaster()).toMatchObject({ usage: ['master'], user_id: alice.getUserId() });
   }, 120_000);
 });
