@@ -83,6 +83,7 @@ describe('presence', () => {
     // Bob's waiting incremental sync gets it; Carol's initial sync does not.
     const b = await nextPresence(bob, bobSince, alice, 'online');
     expect(presenceOf(b, alice)?.content).toMatchObject({ presence: 'online', status_msg: 'writing tests' });
+    if (!specMissing) expectMatchesSpec('GET', '/sync', 200, b);
     expect(presenceOf(await sync(alice), alice)?.content.presence).toBe('online');
     expect(presenceOf(await sync(carol), alice)).toBeUndefined();
   });

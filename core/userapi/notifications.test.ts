@@ -108,6 +108,10 @@ describe('notification counts', () => {
     await inThread('reply two', { 'm.mentions': { user_ids: [bob.user_id] } });
 
     const threaded = await roomEntry(bob, THREADED);
+    if (!specMissing) {
+      const whole = await call('GET', `/sync?timeout=0&set_presence=offline&filter=${encodeURIComponent(JSON.stringify(THREADED))}`, bob.access_token);
+      expectMatchesSpec('GET', '/sync', 200, whole.body);
+    }
     expect(threaded.unread_notifications).toEqual({ notification_count: 1, highlight_count: 0 });
     expect(threaded.unread_thread_notifications).toEqual({ [root]: { notification_count: 2, highlight_count: 1 } });
     // Without the filter flag, threads fold into the room's counts.
