@@ -14,6 +14,8 @@ export interface PresenceOutput {
   /** When the user last did something (ms since epoch); 0 when never seen. */
   lastActiveTs: number;
   currentlyActive: boolean;
+  /** Received over federation (federation does not send it back out). */
+  remote?: boolean;
 }
 
 export const PRESENCE_TOPIC = 'presence';
@@ -26,6 +28,9 @@ export interface PresenceAPI {
   syncStarted(userId: string, setPresence?: PresenceState): () => void;
   /** The user did something (sent an event). */
   bumpActive(userId: string): void;
+  /** Presence of a remote user, received over federation: kept and published as given (its
+   * own server runs the timers). */
+  receiveRemote(p: PresenceOutput): void;
   /** The current presence of a user (offline when never seen). */
   presence(userId: string): PresenceOutput;
 }

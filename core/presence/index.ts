@@ -50,6 +50,8 @@ interface UserPresence {
 export class PresenceServer implements PresenceAPI {
   readonly enabled: boolean;
   private readonly users = new Map<string, UserPresence>();
+  /** Remote users' presence as their servers last sent it (bounded by the rooms we share). */
+  private readonly remote = new Map<string, PresenceOutput>();
   private readonly topic: Topic<PresenceOutput>;
   private readonly timers: PresenceTimers;
   private readonly now: () => number;
@@ -118,7 +120,16 @@ export class PresenceServer implements PresenceAPI {
     this.changed(userId, u);
   }
 
+  receiveRemote(p: PresenceOutput): void {
+    if (!this.enabled || this.closed || this.deps.isLocal(p.userId)) return;
+    const out: PresenceOutput = { ...p, remote: true };
+    this.remote.set(p.userId, out);
+    this.topic.publish(p.userId, out);
+  }
+
   presence(userId: string): PresenceOutput {
+    const r = this.remote.get(userId);
+    if (r && this.enabled) return r;
     const u = this.users.get(userId);
     if (!u || !this.enabled) return { userId, presence: 'offline', lastActiveTs: 0, currentlyActive: false };
     return this.outputOf(userId, u);
