@@ -26,9 +26,12 @@ export interface RunningNode {
   stop(): Promise<void>;
 }
 
+/** libp2p on loopback only, no mDNS on the host's network. */
+export const LOOPBACK_P2P = { listen: ['/ip4/127.0.0.1/tcp/0'], peers: [] as string[], mdns: false, relay: false };
+
 /** A real node on 127.0.0.1 port 0, temp data folder, rate limits off, serving dist/renderer. */
 export async function startNode(overrides: Partial<AxonConfig> = {}): Promise<RunningNode> {
-  const node = createNode(defaultConfig(tmpDir('axon-e2e-'), { http: { host: '127.0.0.1', port: 0 }, logLevel: (process.env.AXON_E2E_LOG as AxonConfig['logLevel'] | undefined) ?? 'silent', rateLimit: 0, ...overrides }));
+  const node = createNode(defaultConfig(tmpDir('axon-e2e-'), { http: { host: '127.0.0.1', port: 0 }, logLevel: (process.env.AXON_E2E_LOG as AxonConfig['logLevel'] | undefined) ?? 'silent', rateLimit: 0, p2p: LOOPBACK_P2P, ...overrides }));
   const { url } = await node.start();
   return { node, url, loginLink: () => node.owner.loginLink(url), stop: () => node.stop() };
 }
