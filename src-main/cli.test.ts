@@ -20,7 +20,8 @@ interface Run {
 }
 
 function run(args: string[]): Run {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // libp2p stays on loopback with mDNS off: tests do not touch the host's network.
+  const child = spawn(process.execPath, [CLI, ...args, '--no-mdns', '--p2p', '/ip4/127.0.0.1/tcp/0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
   let err = '';
