@@ -178,6 +178,7 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
     knownServers: () => p2p?.status().peers.map((p) => p.serverName) ?? [],
     keys: users.keys,
     toDevice,
+    presence,
   });
   roomserver.fetcher = federation.fetcher;
   users.remoteProfile = async (userId) => {

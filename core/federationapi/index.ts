@@ -21,6 +21,7 @@ import { parseXMatrix, verifyRequest } from './xmatrix.js';
 import { e2eeEduHandlers, keyChangeEdus, keyEndpoints, remoteKeys, toDeviceEdus, type FederationKeyServer } from './e2ee.js';
 import { KEY_CHANGE_TOPIC, type KeyChangeOutput } from '../userapi/keys/api.js';
 import { TO_DEVICE_TOPIC, type FederationToDeviceAPI, type ToDeviceOutput } from '../todevice/api.js';
+import { PRESENCE_STATES, PRESENCE_TOPIC, type PresenceAPI, type PresenceOutput, type PresenceState } from '../presence/api.js';
 
 export type { FederationAPI, EduHandler, DestinationStatus } from './api.js';
 export { FederationClient, FederationError, type FederationTransport } from './client.js';
@@ -46,6 +47,7 @@ export interface FederationApiDeps {
   /** The key server and to-device inboxes, for E2EE across servers. */
   keys?: FederationKeyServer;
   toDevice?: FederationToDeviceAPI;
+  presence?: Pick<PresenceAPI, 'receiveRemote'>;
   maxBody?: number;
 }
 
@@ -99,6 +101,7 @@ export class FederationApi implements FederationAPI {
       this.app.add(...keyEndpoints(deps.serverName, deps.keys, (u) => deps.users.accountExists(u)));
     }
     if (deps.keys && deps.toDevice) for (const [type, h] of Object.entries(e2eeEduHandlers(deps.keys, deps.toDevice))) this.edus.set(type, h);
+    if (deps.presence) this.edus.set('m.presence', (origin, c) => this.onPresence(origin, c));
   }
 
   /** Starts the consumers and the queues. The room server's fetcher is set by the node. */
@@ -126,6 +129,10 @@ export class FederationApi implements FederationAPI {
             this.commit('federation.keychange', msgs, (m, kick) => keyChangeEdus(this.deps.serverName, keys, (u) => this.serversSharingWith(u), this.sender, m, kick)),
         }),
       );
+    }
+    if (this.deps.presence) {
+      // Memory-only, like the topic: each process starts from the topic's start.
+      this.consumers.push(this.deps.log.consume<PresenceOutput>(PRESENCE_TOPIC, { name: 'federationapi', fromOffset: 0, handle: (msgs) => this.onPresenceOutputs(msgs) }));
     }
     const toDevice = this.deps.toDevice;
     if (toDevice) {
@@ -247,7 +254,42 @@ export class FederationApi implements FederationAPI {
     for (const d of kick) this.sender.kick(d);
   }
 
+  /** Local users' presence → `m.presence` EDUs to the servers that share a room with them. */
+  private onPresenceOutputs(msgs: LogMessage<PresenceOutput>[]): void {
+    const now = Date.now();
+    const byServer = new Map<string, JsonObject[]>();
+    for (const { value: p } of msgs) {
+      if (p.remote || domainOf(p.userId) !== this.deps.serverName) continue;
+      const item: JsonObject = { user_id: p.userId, presence: p.presence, last_active_ago: p.lastActiveTs > 0 ? Math.max(0, now - p.lastActiveTs) : 0, currently_active: p.currentlyActive };
+      if (p.statusMsg !== undefined) item.status_msg = p.statusMsg;
+      for (const s of this.serversSharingWith(p.userId)) {
+        const list = byServer.get(s) ?? [];
+        list.push(item);
+        byServer.set(s, list);
+      }
+    }
+    for (const [server, push] of byServer) for (const d of this.sender.enqueueEdu([server], 'm.presence', { push })) this.sender.kick(d);
+  }
+
   // ---- inbound EDUs ----
+
+  private onPresence(origin: string, c: JsonObject): void {
+    if (!Array.isArray(c.push)) return;
+    const now = Date.now();
+    for (const item of c.push.slice(0, 1000)) {
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) continue;
+      const { user_id: userId, presence, last_active_ago: ago, status_msg: msg, currently_active: active } = item;
+      if (typeof userId !== 'string' || domainOf(userId) !== origin) continue;
+      if (typeof presence !== 'string' || !PRESENCE_STATES.includes(presence as PresenceState)) continue;
+      this.deps.presence!.receiveRemote({
+        userId,
+        presence: presence as PresenceState,
+        ...(typeof msg === 'string' ? { statusMsg: msg } : {}),
+        lastActiveTs: typeof ago === 'number' && ago >= 0 ? now - ago : 0,
+        currentlyActive: active === true,
+      });
+    }
+  }
 
   private onTyping(origin: string, c: JsonObject): void {
     const { room_id: roomId, user_id: userId, typing } = c;

@@ -137,6 +137,18 @@ describe('federation over libp2p', () => {
     await until(async () => (await membership(alice, lobby.body.room_id, bob.userId)) === 'join', 'bob in the lobby, seen on A');
   });
 
+  it('carries presence', async () => {
+    const set = await call(alice, 'PUT', `/presence/${enc(alice.userId)}/status`, { presence: 'unavailable', status_msg: 'in the garden' });
+    expect(set.status).toBe(200);
+    await until(async () => {
+      const s = await call(bob, 'GET', '/sync?timeout=0');
+      const ev = ((s.body.presence?.events ?? []) as ResponseJson[]).find((e) => e.sender === alice.userId);
+      return ev?.content.presence === 'unavailable' && ev.content.status_msg === 'in the garden';
+    }, 'alice presence on B');
+    const r = await call(bob, 'GET', `/presence/${enc(alice.userId)}/status`);
+    expect(r.body).toMatchObject({ presence: 'unavailable', status_msg: 'in the garden' });
+  });
+
   it('carries typing and read receipts', async () => {
     const t = await call(alice, 'PUT', `/rooms/${enc(roomId)}/typing/${enc(alice.userId)}`, { typing: true, timeout: 20_000 });
     expect(t.status).toBe(200);
