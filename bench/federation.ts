@@ -1,6 +1,6 @@
 import { defaultConfig, type AxonConfig } from '../core/config.js';
 import { createNode, type AxonNode } from '../core/node.js';
-import { TEST_P2P, registerUser } from '../core/test/node.js';
+import { TEST_P2P, loopbackAddr, registerUser } from '../core/test/node.js';
 import { tmpDir } from '../core/test/fixtures.js';
 import { percentile, round } from './stats.js';
 
@@ -17,9 +17,6 @@ async function start(peers: string[] = []): Promise<{ node: AxonNode; url: strin
   return { node, url };
 }
 
-function loopback(node: AxonNode): string {
-  return node.status().multiaddrs.find((m) => m.startsWith('/ip4/127.0.0.1/tcp/') && !m.includes('/ws') && !m.includes('p2p-circuit'))!;
-}
 
 /**
  * Two real nodes over libp2p on loopback: federation latency (a message sent on A → B's
@@ -28,7 +25,7 @@ function loopback(node: AxonNode): string {
  */
 export async function federation(): Promise<Record<string, unknown>> {
   const a = await start();
-  const b = await start([loopback(a.node)]);
+  const b = await start([loopbackAddr(a.node)]);
   try {
     const alice = await registerUser(a.url, 'alice');
     const bob = await registerUser(b.url, 'bob');

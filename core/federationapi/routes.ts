@@ -63,6 +63,19 @@ export function federationEndpoints(deps: FederationRouteDeps): AnyEndpoint[] {
     return info;
   };
   const visible = (origin: string, evs: RoomEvent[]) => evs.filter((e) => rs.serverMaySeeEvent(origin, e.eventId));
+  /** An event of the room that the calling server is in and may see, or 404. */
+  const visibleEvent = (roomId: string, eventId: string, origin: string): RoomEvent => {
+    requireInRoom(roomId, origin);
+    const ev = rs.eventsByIds([eventId])[0];
+    if (!ev || ev.roomId !== roomId || !rs.serverMaySeeEvent(origin, ev.eventId)) throw notFound('Event not found');
+    return ev;
+  };
+  const stateBefore = (roomId: string, eventId: string, origin: string): RoomEvent[] => {
+    visibleEvent(roomId, eventId, origin);
+    const state = rs.stateBeforeEvent(eventId);
+    if (!state) throw notFound('No state for that event');
+    return state;
+  };
 
   /** Shared checks of a membership event a remote server sends us (send_join/leave/knock). */
   const checkMembershipEvent = (origin: string, roomId: string, eventId: string, pdu: PDUJson, membership: string): string => {
@@ -318,11 +331,7 @@ export function federationEndpoints(deps: FederationRouteDeps): AnyEndpoint[] {
       auth: 'server',
       query: z.object({ event_id: z.string() }),
       handler: ({ params, query, origin }) => {
-        requireInRoom(params.roomId, origin!);
-        const ev = rs.eventsByIds([query.event_id])[0];
-        if (!ev || ev.roomId !== params.roomId || !rs.serverMaySeeEvent(origin!, ev.eventId)) throw notFound('Event not found');
-        const state = rs.stateBeforeEvent(query.event_id);
-        if (!state) throw notFound('No state for that event');
+        const state = stateBefore(params.roomId, query.event_id, origin!);
         return { pdus: state.map(pduOf), auth_chain: rs.authChain(state.map((e) => e.eventId)).map(pduOf) };
       },
     }),
@@ -332,11 +341,7 @@ export function federationEndpoints(deps: FederationRouteDeps): AnyEndpoint[] {
       auth: 'server',
       query: z.object({ event_id: z.string() }),
       handler: ({ params, query, origin }) => {
-        requireInRoom(params.roomId, origin!);
-        const ev = rs.eventsByIds([query.event_id])[0];
-        if (!ev || ev.roomId !== params.roomId || !rs.serverMaySeeEvent(origin!, ev.eventId)) throw notFound('Event not found');
-        const state = rs.stateBeforeEvent(query.event_id);
-        if (!state) throw notFound('No state for that event');
+        const state = stateBefore(params.roomId, query.event_id, origin!);
         return { pdu_ids: state.map((e) => e.eventId), auth_chain_ids: rs.authChain(state.map((e) => e.eventId)).map((e) => e.eventId) };
       },
     }),
@@ -345,9 +350,7 @@ export function federationEndpoints(deps: FederationRouteDeps): AnyEndpoint[] {
       path: `${F}/v1/event_auth/:roomId/:eventId`,
       auth: 'server',
       handler: ({ params, origin }) => {
-        requireInRoom(params.roomId, origin!);
-        const ev = rs.eventsByIds([params.eventId])[0];
-        if (!ev || ev.roomId !== params.roomId || !rs.serverMaySeeEvent(origin!, ev.eventId)) throw notFound('Event not found');
+        visibleEvent(params.roomId, params.eventId, origin!);
         return { auth_chain: rs.authChain([params.eventId]).map(pduOf) };
       },
     }),

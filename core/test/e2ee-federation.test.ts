@@ -1,10 +1,8 @@
-// Node 20 lacks Promise.withResolvers, which matrix-js-sdk's crypto uses: polyfill first.
-import '../../p2p/polyfill.js';
-import { ClientEvent, MatrixEvent, createClient, type MatrixClient } from 'matrix-js-sdk';
-import { logger as sdkLogger } from 'matrix-js-sdk/lib/logger.js';
+import type { MatrixClient } from 'matrix-js-sdk';
+import { decrypted, loginWithCrypto, quietSdk, sdkPassword, waitFor } from './sdk.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AxonNode } from '../node.js';
-import { TEST_P2P, registerUser, startTestNode } from './node.js';
+import { TEST_P2P, loopbackAddr, registerUser, startTestNode } from './node.js';
 
 /**
  * End-to-end encryption between users on two nodes that federate over libp2p: keys are
@@ -15,16 +13,13 @@ let A: AxonNode, B: AxonNode;
 let aUrl: string, bUrl: string;
 const clients: MatrixClient[] = [];
 
-function loopback(node: AxonNode): string {
-  return node.status().multiaddrs.find((m) => m.startsWith('/ip4/127.0.0.1/tcp/') && !m.includes('/ws') && !m.includes('p2p-circuit'))!;
-}
 
 beforeAll(async () => {
-  (sdkLogger as unknown as { setLevel(level: string): void }).setLevel('silent');
+  quietSdk();
   const a = await startTestNode();
   A = a.node;
   aUrl = a.url;
-  const b = await startTestNode({ p2p: { ...TEST_P2P, peers: [loopback(A)] } });
+  const b = await startTestNode({ p2p: { ...TEST_P2P, peers: [loopbackAddr(A)] } });
   B = b.node;
   bUrl = b.url;
 });
@@ -33,50 +28,12 @@ afterAll(async () => {
   await Promise.all([A?.stop(), B?.stop()]);
 });
 
-async function login(url: string, username: string): Promise<MatrixClient> {
-  const anon = createClient({ baseUrl: url });
-  const res = await anon.loginRequest({ type: 'm.login.password', identifier: { type: 'm.id.user', user: username }, password: `pw-${username}` });
-  const client = createClient({ baseUrl: url, userId: res.user_id, accessToken: res.access_token, deviceId: res.device_id });
-  clients.push(client);
-  await client.initRustCrypto({ useIndexedDB: false });
-  await new Promise<void>((resolve, reject) => {
-    client.on(ClientEvent.Sync, (state) => {
-      if (state === 'PREPARED') resolve();
-      if (state === 'ERROR') reject(new Error('sync error'));
-    });
-    void client.startClient({ initialSyncLimit: 20 });
-  });
-  return client;
-}
-
-function waitFor(predicate: () => boolean, what: string, ms = 30_000): Promise<void> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (predicate()) return resolve();
-      if (Date.now() - started > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 25);
-    };
-    tick();
-  });
-}
-
-function decrypted(client: MatrixClient, roomId: string): string[] {
-  const room = client.getRoom(roomId);
-  if (!room) return [];
-  return room
-    .getLiveTimeline()
-    .getEvents()
-    .filter((e: MatrixEvent) => e.isEncrypted() && !e.isDecryptionFailure() && e.getType() === 'm.room.message')
-    .map((e: MatrixEvent) => e.getContent().body as string);
-}
-
 describe('end-to-end encryption across two nodes', () => {
   it('users on two servers exchange encrypted messages, and a later device of one decrypts new ones', async () => {
-    await registerUser(aUrl, 'alice', 'pw-alice');
-    await registerUser(bUrl, 'bob', 'pw-bob');
-    const alice = await login(aUrl, 'alice');
-    const bob = await login(bUrl, 'bob');
+    await registerUser(aUrl, 'alice', sdkPassword('alice'));
+    await registerUser(bUrl, 'bob', sdkPassword('bob'));
+    const alice = await loginWithCrypto(aUrl, 'alice', clients);
+    const bob = await loginWithCrypto(bUrl, 'bob', clients);
 
     const { room_id: roomId } = await alice.createRoom({
       preset: 'private_chat' as never,
@@ -92,7 +49,7 @@ describe('end-to-end encryption across two nodes', () => {
     await bob.sendTextMessage(roomId, 'hello alice, from B');
     await waitFor(() => decrypted(alice, roomId).includes('hello alice, from B'), 'alice decrypts bob');
 
-    const bob2 = await login(bUrl, 'bob');
+    const bob2 = await loginWithCrypto(bUrl, 'bob', clients);
     await waitFor(() => bob2.getRoom(roomId)?.getMyMembership() === 'join', 'bob2 sees the room');
     const devices = async () => (await alice.getCrypto()!.getUserDeviceInfo([bob.getUserId()!], true)).get(bob.getUserId()!)?.size ?? 0;
     const start = Date.now();
@@ -106,7 +63,7 @@ describe('end-to-end encryption across two nodes', () => {
     // then /user/keys/query) and bob's client sees it.
     await alice.getCrypto()!.bootstrapCrossSigning({
       authUploadDeviceSigningKeys: async (makeRequest) => {
-        await makeRequest({ type: 'm.login.password', identifier: { type: 'm.id.user', user: 'alice' }, password: 'pw-alice' });
+        await makeRequest({ type: 'm.login.password', identifier: { type: 'm.id.user', user: 'alice' }, password: sdkPassword('alice') });
       },
     });
     expect(await alice.getCrypto()!.isCrossSigningReady()).toBe(true);

@@ -1,7 +1,5 @@
-// Node 20 lacks Promise.withResolvers, which matrix-js-sdk's crypto uses: polyfill first.
-import '../../p2p/polyfill.js';
-import { ClientEvent, MatrixEvent, createClient, type MatrixClient } from 'matrix-js-sdk';
-import { logger as sdkLogger } from 'matrix-js-sdk/lib/logger.js';
+import type { MatrixClient } from 'matrix-js-sdk';
+import { decrypted, loginWithCrypto, quietSdk, sdkPassword, waitFor } from './sdk.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AxonNode } from '../node.js';
 import { clientCall, registerUser, startTestNode } from './node.js';
@@ -16,7 +14,7 @@ const clients: MatrixClient[] = [];
 
 beforeAll(async () => {
   // The SDK logs every request; loglevel underneath takes a level.
-  (sdkLogger as unknown as { setLevel(level: string): void }).setLevel('silent');
+  quietSdk();
   ({ node, url } = await startTestNode());
 });
 afterAll(async () => {
@@ -24,46 +22,8 @@ afterAll(async () => {
   await node.stop();
 });
 
-const password = (user: string) => `pw-${user}`;
-
-async function login(username: string): Promise<MatrixClient> {
-  const anon = createClient({ baseUrl: url });
-  const res = await anon.loginRequest({ type: 'm.login.password', identifier: { type: 'm.id.user', user: username }, password: password(username) });
-  const client = createClient({ baseUrl: url, userId: res.user_id, accessToken: res.access_token, deviceId: res.device_id });
-  clients.push(client);
-  await client.initRustCrypto({ useIndexedDB: false });
-  await new Promise<void>((resolve, reject) => {
-    client.on(ClientEvent.Sync, (state) => {
-      if (state === 'PREPARED') resolve();
-      if (state === 'ERROR') reject(new Error('sync error'));
-    });
-    void client.startClient({ initialSyncLimit: 20 });
-  });
-  return client;
-}
-
-function waitFor(predicate: () => boolean, what: string, ms = 30_000): Promise<void> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (predicate()) return resolve();
-      if (Date.now() - started > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 25);
-    };
-    tick();
-  });
-}
-
-/** Bodies of the decrypted messages a client holds for a room. */
-function decrypted(client: MatrixClient, roomId: string): string[] {
-  const room = client.getRoom(roomId);
-  if (!room) return [];
-  return room
-    .getLiveTimeline()
-    .getEvents()
-    .filter((e: MatrixEvent) => e.isEncrypted() && !e.isDecryptionFailure() && e.getType() === 'm.room.message')
-    .map((e: MatrixEvent) => e.getContent().body as string);
-}
+const password = sdkPassword;
+const login = (username: string) => loginWithCrypto(url, username, clients);
 
 describe('end-to-end encryption with matrix-js-sdk and Rust crypto', () => {
   it('two users exchange encrypted messages; a later device of the second decrypts new ones; cross-signing bootstraps', async () => {

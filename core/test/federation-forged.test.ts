@@ -5,25 +5,13 @@ import type { PDUJson } from '../events/types.js';
 import { FederationClient, FederationError } from '../federationapi/index.js';
 import { serverNameOf } from '../identity.js';
 import type { AxonNode } from '../node.js';
-import { TEST_P2P, clientCall, registerUser, startTestNode, type ResponseJson } from './node.js';
+import { TEST_P2P, loopbackAddr, until, clientCall, registerUser, startTestNode, type ResponseJson } from './node.js';
 
 /** Forged federation input is refused and leaves no trace: bad signatures, content hashes
  * that do not match, senders from another server than the origin, and requests whose
  * X-Matrix origin is not the calling peer. */
 
-function loopback(node: AxonNode): string {
-  return node.status().multiaddrs.find((m) => m.startsWith('/ip4/127.0.0.1/tcp/') && !m.includes('/ws') && !m.includes('p2p-circuit'))!;
-}
 
-async function until<T>(f: () => Promise<T | undefined | false>, what: string, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const enc = encodeURIComponent;
 
@@ -37,7 +25,7 @@ describe('forged federation input', () => {
     const a = await startTestNode();
     A = a.node;
     aUrl = a.url;
-    const e = await startTestNode({ p2p: { ...TEST_P2P, peers: [loopback(A)] } });
+    const e = await startTestNode({ p2p: { ...TEST_P2P, peers: [loopbackAddr(A)] } });
     E = e.node;
     eUrl = e.url;
     const alice = await registerUser(aUrl, 'alice');
@@ -127,5 +115,37 @@ describe('forged federation input', () => {
     // And a request with no signature at all.
     const bare = await E.p2p!.fetch(A.serverName, new Request(`http://${A.serverName}/_matrix/federation/v1/event/${enc(id)}`));
     expect(bare.status).toBe(401);
+  });
+  it('answers malformed or out-of-place federation requests with the spec\'s errors', async () => {
+    const c = E.federation.client;
+    const A_ = A.serverName;
+    const fail = async (p: Promise<unknown>) => {
+      const e = await p.then(() => undefined, (x: unknown) => x);
+      expect(e).toBeInstanceOf(FederationError);
+      return { status: (e as FederationError).status, errcode: (e as FederationError).errcode };
+    };
+    const F = '/_matrix/federation/v1';
+    expect(await fail(c.request(A_, 'GET', `${F}/state_ids/${enc(roomId)}`, { query: { event_id: '$nope' } }))).toEqual({ status: 404, errcode: 'M_NOT_FOUND' });
+    expect(await fail(c.request(A_, 'GET', `${F}/state_ids/${enc(roomId)}`))).toEqual({ status: 400, errcode: 'M_MISSING_PARAM' });
+    expect(await fail(c.event(A_, '$unknown'))).toEqual({ status: 404, errcode: 'M_NOT_FOUND' });
+    expect(await fail(c.request(A_, 'POST', `${F}/get_missing_events/${enc(roomId)}`, { body: { earliest_events: 'x', latest_events: [] } }))).toEqual({ status: 400, errcode: 'M_BAD_JSON' });
+    const many = Array.from({ length: 51 }, () => ({}));
+    expect(await fail(c.request(A_, 'PUT', `${F}/send/too-many`, { body: { origin: E.serverName, origin_server_ts: 1, pdus: many } }))).toEqual({ status: 400, errcode: 'M_BAD_JSON' });
+    expect(await fail(c.request(A_, 'PUT', `${F}/send/wrong-origin`, { body: { origin: A_, origin_server_ts: 1, pdus: [] } }))).toEqual({ status: 403, errcode: 'M_FORBIDDEN' });
+    expect(await fail(c.makeJoin(A_, roomId, `@someone:${E.serverName}`, ['1']))).toEqual({ status: 400, errcode: 'M_INCOMPATIBLE_ROOM_VERSION' });
+    expect(await fail(c.makeJoin(A_, roomId, aliceId, ['12']))).toEqual({ status: 403, errcode: 'M_FORBIDDEN' });
+    expect(await fail(c.makeJoin(A_, `!unknown:${A_}`, `@x:${E.serverName}`, ['12']))).toEqual({ status: 404, errcode: 'M_NOT_FOUND' });
+    const pdu = await eventFromE('not an invite');
+    expect(await fail(c.invite(A_, roomId, '$x', { event: pdu, room_version: '12', invite_room_state: [] }))).toEqual({ status: 400, errcode: 'M_BAD_JSON' });
+    expect(await fail(c.invite(A_, roomId, '$x', { event: pdu, room_version: '999', invite_room_state: [] }))).toEqual({ status: 400, errcode: 'M_INCOMPATIBLE_ROOM_VERSION' });
+    expect(await fail(c.queryProfile(A_, `@nobody:${A_}`))).toEqual({ status: 404, errcode: 'M_NOT_FOUND' });
+    expect(await fail(c.request(A_, 'POST', `${F}/user/keys/query`, { body: { device_keys: 'all' } }))).toEqual({ status: 400, errcode: 'M_BAD_JSON' });
+    // A server not in a room may not read it.
+    const secret = await clientCall(aUrl, 'POST', '/createRoom', aToken, { preset: 'private_chat' });
+    const created = (await clientCall(aUrl, 'GET', `/rooms/${enc(secret.body.room_id)}/messages?dir=f&limit=1`, aToken)).body.chunk[0].event_id;
+    expect(await fail(c.backfill(A_, secret.body.room_id, [created], 10))).toEqual({ status: 403, errcode: 'M_FORBIDDEN' });
+    expect(await fail(c.state(A_, secret.body.room_id, created))).toEqual({ status: 403, errcode: 'M_FORBIDDEN' });
+    // The node still answers normally afterwards.
+    expect(Object.values(await sendFromE([await eventFromE('still fine')], 'after-bad'))).toEqual([{}]);
   });
 });

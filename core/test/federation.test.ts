@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AxonNode } from '../node.js';
 import { tmpDir } from './fixtures.js';
-import { TEST_P2P, clientCall, registerUser, startTestNode, type ResponseJson } from './node.js';
+import { TEST_P2P, loopbackAddr, until, clientCall, registerUser, startTestNode, type ResponseJson } from './node.js';
 
 /** Real nodes federating over libp2p on 127.0.0.1, each with its own data folder; mDNS off,
  * bootstrap peers given. */
@@ -12,21 +12,7 @@ interface User {
   userId: string;
 }
 
-function loopback(node: AxonNode): string {
-  const a = node.status().multiaddrs.find((m) => m.startsWith('/ip4/127.0.0.1/tcp/') && !m.includes('/ws') && !m.includes('p2p-circuit'));
-  if (!a) throw new Error('no loopback address');
-  return a;
-}
 
-async function until<T>(f: () => Promise<T | undefined | false> | T | undefined | false, what: string, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const call = (u: User, method: string, path: string, body?: unknown) => clientCall(u.url, method, path, u.token, body);
 const enc = encodeURIComponent;
@@ -71,9 +57,9 @@ describe('federation over libp2p', () => {
     const a = await startTestNode();
     A = a.node;
     bDir = tmpDir('axon-fed-b-');
-    const b = await startTestNode({ p2p: { ...TEST_P2P, peers: [loopback(A)] } }, bDir);
+    const b = await startTestNode({ p2p: { ...TEST_P2P, peers: [loopbackAddr(A)] } }, bDir);
     B = b.node;
-    const c = await startTestNode({ p2p: { ...TEST_P2P, peers: [loopback(B)] } });
+    const c = await startTestNode({ p2p: { ...TEST_P2P, peers: [loopbackAddr(B)] } });
     C = c.node;
     alice = await user(A, a.url, 'alice');
     bob = await user(B, b.url, 'bob');
@@ -187,7 +173,7 @@ describe('federation over libp2p', () => {
   it('delivers everything sent while a server was down once it is back', async () => {
     await B.stop();
     for (let i = 0; i < 30; i++) await send(alice, roomId, `offline ${i}`);
-    const b = await startTestNode({ p2p: { ...TEST_P2P, peers: [loopback(A)] } }, bDir);
+    const b = await startTestNode({ p2p: { ...TEST_P2P, peers: [loopbackAddr(A)] } }, bDir);
     B = b.node;
     bob = { ...bob, url: b.url };
     const want = Array.from({ length: 30 }, (_, i) => `offline ${i}`);

@@ -35,3 +35,21 @@ export async function clientCall(url: string, method: string, path: string, toke
   });
   return { status: res.status, body: (await res.json()) as ResponseJson };
 }
+
+/** The node's loopback TCP multiaddr (with /p2p/), to give another node as a bootstrap peer. */
+export function loopbackAddr(node: AxonNode): string {
+  const a = node.status().multiaddrs.find((m) => m.startsWith('/ip4/127.0.0.1/tcp/') && !m.includes('/ws') && !m.includes('p2p-circuit'));
+  if (!a) throw new Error('the node has no loopback libp2p address');
+  return a;
+}
+
+/** Polls until `f` gives a truthy value (what crosses federation arrives asynchronously). */
+export async function until<T>(f: () => Promise<T | undefined | false> | T | undefined | false, what: string, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
