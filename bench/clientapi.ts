@@ -53,6 +53,10 @@ export async function clientApi(): Promise<Record<string, unknown>> {
     });
     const cpu = process.cpuUsage(cpu0);
 
+    // Wake latency at steady state: first let every consumer (sync, search, notifications,
+    // federation) finish the burst above.
+    while (node.log.status().some((t) => t.consumers.some((c) => c.lag > 0))) await new Promise((r) => setTimeout(r, 20));
+
     // Wake latency: the reader long-polls; a sender sends; time until /sync returns.
     let since = String((await json(await fetch(`${url}/_matrix/client/v3/sync?timeout=0`, { headers: auth(reader.access_token) }))).next_batch);
     const samples: number[] = [];
