@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { StatementCache } from '../db/statements.js';
 import type { Migration } from '../db/index.js';
 
 /** One row per (recipient device, message); the row id is the inbox position and the
@@ -48,15 +49,14 @@ export interface MessageRow {
 }
 
 export class ToDeviceStorage {
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements: StatementCache;
 
-  constructor(readonly raw: Database.Database) {}
+  constructor(readonly raw: Database.Database) {
+    this.statements = new StatementCache(raw);
+  }
 
-  /** Prepares each statement once. */
   private st(sql: string): Database.Statement {
-    let s = this.statements.get(sql);
-    if (!s) this.statements.set(sql, (s = this.raw.prepare(sql)));
-    return s;
+    return this.statements.get(sql);
   }
 
   /** Records a transaction id; false if it was already there. */

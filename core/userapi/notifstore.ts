@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Db, Migration } from '../db/index.js';
+import { StatementCache } from '../db/statements.js';
 import type { UnreadCounts } from './api.js';
 
 /** Notifications (one row per event that notified a user), count changes (the sync
@@ -86,6 +87,8 @@ export const MAIN_THREAD = 'main';
 
 export class NotificationStorage {
   readonly raw: Database.Database;
+  /** Statements prepared once: several run per event and member. */
+  private readonly sql: StatementCache;
   private readonly insertStmt;
   private readonly changeStmt;
   private readonly eventChangeStmt;
@@ -93,6 +96,7 @@ export class NotificationStorage {
   constructor(db: Db) {
     db.migrate('notifications', NOTIFICATIONS_MIGRATIONS);
     this.raw = db.raw;
+    this.sql = new StatementCache(db.raw);
     this.insertStmt = this.raw.prepare<[string, string, string, string, number, number, string, number]>(
       'INSERT OR IGNORE INTO ua_notifications (user_id, room_id, event_id, thread_id, depth, highlight, actions, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -109,10 +113,10 @@ export class NotificationStorage {
    * when `threadId` is undefined); returns how many changed. */
   markRead(userId: string, roomId: string, depth: number, threadId: string | undefined): number {
     if (threadId === undefined) {
-      return this.raw.prepare('UPDATE ua_notifications SET read = 1 WHERE user_id = ? AND room_id = ? AND read = 0 AND depth <= ?').run(userId, roomId, depth).changes;
+      return this.sql.get('UPDATE ua_notifications SET read = 1 WHERE user_id = ? AND room_id = ? AND read = 0 AND depth <= ?').run(userId, roomId, depth).changes;
     }
-    return this.raw
-      .prepare('UPDATE ua_notifications SET read = 1 WHERE user_id = ? AND room_id = ? AND thread_id = ? AND read = 0 AND depth <= ?')
+    return this.sql
+      .get('UPDATE ua_notifications SET read = 1 WHERE user_id = ? AND room_id = ? AND thread_id = ? AND read = 0 AND depth <= ?')
       .run(userId, roomId, threadId, depth).changes;
   }
 
@@ -128,12 +132,12 @@ export class NotificationStorage {
   }
 
   head(): number {
-    return this.raw.prepare<[], { id: number | null }>('SELECT MAX(id) AS id FROM ua_notification_changes').get()?.id ?? 0;
+    return this.sql.get<[], { id: number | null }>('SELECT MAX(id) AS id FROM ua_notification_changes').get()?.id ?? 0;
   }
 
   changedRooms(userId: string, from: number, to: number): string[] {
-    return this.raw
-      .prepare<[number, number, string, string], { room_id: string }>(
+    return this.sql
+      .get<[number, number, string, string], { room_id: string }>(
         `SELECT DISTINCT c.room_id FROM ua_notification_changes c WHERE c.id > ? AND c.id <= ? AND (c.user_id = ?
            OR (c.user_id = '' AND EXISTS (SELECT 1 FROM ua_notifications n WHERE n.user_id = ? AND n.event_id = c.event_id)))`,
       )
@@ -144,8 +148,8 @@ export class NotificationStorage {
   /** Unread counts per thread of the user in a room. */
   counts(userId: string, roomId: string): Map<string, UnreadCounts> {
     const out = new Map<string, UnreadCounts>();
-    for (const r of this.raw
-      .prepare<[string, string], { thread_id: string; n: number; h: number }>(
+    for (const r of this.sql
+      .get<[string, string], { thread_id: string; n: number; h: number }>(
         'SELECT thread_id, COUNT(*) AS n, SUM(highlight) AS h FROM ua_notifications WHERE user_id = ? AND room_id = ? AND read = 0 GROUP BY thread_id',
       )
       .all(userId, roomId)) {
@@ -156,13 +160,13 @@ export class NotificationStorage {
 
   /** Unread notifications of the user in all rooms (the push badge). */
   unreadTotal(userId: string): number {
-    return this.raw.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM ua_notifications WHERE user_id = ? AND read = 0').get(userId)?.n ?? 0;
+    return this.sql.get<[string], { n: number }>('SELECT COUNT(*) AS n FROM ua_notifications WHERE user_id = ? AND read = 0').get(userId)?.n ?? 0;
   }
 
   /** A page of the user's notifications, newest first, below id `before`. */
   page(userId: string, before: number, limit: number, onlyHighlight: boolean): NotificationRow[] {
-    return this.raw
-      .prepare<[string, number, number], NotificationRow>(
+    return this.sql
+      .get<[string, number, number], NotificationRow>(
         `SELECT * FROM ua_notifications WHERE user_id = ? AND id < ? ${onlyHighlight ? 'AND highlight = 1' : ''} ORDER BY id DESC LIMIT ?`,
       )
       .all(userId, before, limit);
@@ -171,16 +175,16 @@ export class NotificationStorage {
   // ---- pushers ----
 
   pushers(userId: string): PusherRow[] {
-    return this.raw.prepare<[string], PusherRow>('SELECT * FROM ua_pushers WHERE user_id = ? ORDER BY app_id, pushkey').all(userId);
+    return this.sql.get<[string], PusherRow>('SELECT * FROM ua_pushers WHERE user_id = ? ORDER BY app_id, pushkey').all(userId);
   }
 
   pusher(userId: string, appId: string, pushkey: string): PusherRow | undefined {
-    return this.raw.prepare<[string, string, string], PusherRow>('SELECT * FROM ua_pushers WHERE user_id = ? AND app_id = ? AND pushkey = ?').get(userId, appId, pushkey);
+    return this.sql.get<[string, string, string], PusherRow>('SELECT * FROM ua_pushers WHERE user_id = ? AND app_id = ? AND pushkey = ?').get(userId, appId, pushkey);
   }
 
   upsertPusher(p: PusherRow): void {
-    this.raw
-      .prepare(
+    this.sql
+      .get(
         `INSERT INTO ua_pushers (user_id, app_id, pushkey, kind, app_display_name, device_display_name, profile_tag, lang, data, pushkey_ts)
          VALUES (@user_id, @app_id, @pushkey, @kind, @app_display_name, @device_display_name, @profile_tag, @lang, @data, @pushkey_ts)
          ON CONFLICT (app_id, pushkey, user_id) DO UPDATE SET kind = excluded.kind, app_display_name = excluded.app_display_name,
@@ -190,11 +194,11 @@ export class NotificationStorage {
   }
 
   deletePusher(userId: string, appId: string, pushkey: string): boolean {
-    return this.raw.prepare('DELETE FROM ua_pushers WHERE user_id = ? AND app_id = ? AND pushkey = ?').run(userId, appId, pushkey).changes > 0;
+    return this.sql.get('DELETE FROM ua_pushers WHERE user_id = ? AND app_id = ? AND pushkey = ?').run(userId, appId, pushkey).changes > 0;
   }
 
   /** Without `append`, a pusher replaces those of other users with the same app id and key. */
   deleteOthersPushers(userId: string, appId: string, pushkey: string): void {
-    this.raw.prepare('DELETE FROM ua_pushers WHERE app_id = ? AND pushkey = ? AND user_id != ?').run(appId, pushkey, userId);
+    this.sql.get('DELETE FROM ua_pushers WHERE app_id = ? AND pushkey = ? AND user_id != ?').run(appId, pushkey, userId);
   }
 }

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { StatementCache } from '../../db/statements.js';
 import type { Migration } from '../../db/index.js';
 
 /** The key server's tables (prefix `uk_`): device keys, one-time and fallback keys,
@@ -135,15 +136,14 @@ export interface SignatureRow {
 
 /** Plain reads and writes of the key server's tables; callers hold the transactions. */
 export class KeyStorage {
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements: StatementCache;
 
-  constructor(readonly raw: Database.Database) {}
+  constructor(readonly raw: Database.Database) {
+    this.statements = new StatementCache(raw);
+  }
 
-  /** Prepares each statement once. */
   private st(sql: string): Database.Statement {
-    let s = this.statements.get(sql);
-    if (!s) this.statements.set(sql, (s = this.raw.prepare(sql)));
-    return s;
+    return this.statements.get(sql);
   }
 
   // ---- device keys ----
