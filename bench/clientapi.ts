@@ -2,8 +2,10 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { defaultConfig, type AxonConfig } from '../core/config.js';
 import { createNode } from '../core/node.js';
+import { ROOM_OUTPUT_TOPIC } from '../core/roomserver/api.js';
 import { TEST_P2P, registerUser } from '../core/test/node.js';
 import { tmpDir } from '../core/test/fixtures.js';
+import { profiled } from './profile.js';
 import { percentile, round } from './stats.js';
 
 async function json(res: Response): Promise<Record<string, unknown>> {
@@ -44,32 +46,38 @@ export async function clientApi(): Promise<Record<string, unknown>> {
     // machine shared with other work; the load average says how shared it was.
     const cpu0 = process.cpuUsage();
     const load = os.loadavg()[0]!;
-    const seconds = await new Promise<number>((resolve, reject) => {
-      const w = new Worker(new URL('./send-worker.js', import.meta.url), {
-        workerData: { url, roomId, tokens: senders.map((s) => s.access_token), perSender },
-      });
-      w.once('message', (m: { seconds: number }) => resolve(m.seconds));
-      w.once('error', reject);
-    });
+    const seconds = await profiled('client_api-send', () =>
+      new Promise<number>((resolve, reject) => {
+        const w = new Worker(new URL('./send-worker.js', import.meta.url), {
+          workerData: { url, roomId, tokens: senders.map((s) => s.access_token), perSender },
+        });
+        w.once('message', (m: { seconds: number }) => resolve(m.seconds));
+        w.once('error', reject);
+      }),
+    );
     const cpu = process.cpuUsage(cpu0);
 
     // Wake latency at steady state: first let every consumer (sync, search, notifications,
     // federation) finish the burst above.
     while (node.log.status().some((t) => t.consumers.some((c) => c.lag > 0))) await new Promise((r) => setTimeout(r, 20));
+    // How many commits each consumer of room events needed for the burst (and the setup before it).
+    const batches = Object.fromEntries(node.log.status().flatMap((t) => (t.name === ROOM_OUTPUT_TOPIC ? t.consumers.map((c) => [c.name, c.batches]) : [])));
 
     // Wake latency: the reader long-polls; a sender sends; time until /sync returns.
     let since = String((await json(await fetch(`${url}/_matrix/client/v3/sync?timeout=0`, { headers: auth(reader.access_token) }))).next_batch);
     const samples: number[] = [];
-    for (let i = 0; i < 200; i++) {
-      const waiting = fetch(`${url}/_matrix/client/v3/sync?timeout=30000&since=${encodeURIComponent(since)}`, { headers: auth(reader.access_token) });
-      await new Promise((r) => setTimeout(r, 5)); // let the long-poll park
-      const sentAt = performance.now();
-      const sending = send(senders[i % 10]!.access_token, `wake ${i}`);
-      const body = await json(await waiting);
-      samples.push(performance.now() - sentAt);
-      await sending;
-      since = String(body.next_batch);
-    }
+    await profiled('client_api-wake', async () => {
+      for (let i = 0; i < 200; i++) {
+        const waiting = fetch(`${url}/_matrix/client/v3/sync?timeout=30000&since=${encodeURIComponent(since)}`, { headers: auth(reader.access_token) });
+        await new Promise((r) => setTimeout(r, 5)); // let the long-poll park
+        const sentAt = performance.now();
+        const sending = send(senders[i % 10]!.access_token, `wake ${i}`);
+        const body = await json(await waiting);
+        samples.push(performance.now() - sentAt);
+        await sending;
+        since = String(body.next_batch);
+      }
+    });
     samples.sort((a, b) => a - b);
     return {
       messages: perSender * senders.length,
@@ -77,6 +85,7 @@ export async function clientApi(): Promise<Record<string, unknown>> {
       messages_per_s: round((perSender * senders.length) / seconds, 0),
       cpu_ms_per_message: round((cpu.user + cpu.system) / 1000 / (perSender * senders.length), 3),
       load_avg_1m: round(load, 1),
+      room_output_batches: batches,
       sync_wake_ms: { p50: round(percentile(samples, 50)), p99: round(percentile(samples, 99)), samples: samples.length },
     };
   } finally {

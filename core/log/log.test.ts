@@ -374,8 +374,8 @@ describe('api', () => {
     log.publish('b', 'k', 'z');
     log.publish('b', 'k', 'z');
     expect(log.status()).toEqual([
-      { name: 'a', durable: false, head: 2, buffered: 2, consumers: [{ name: 'ca', offset: 2, lag: 0, skipped: 0, failures: 0 }] },
-      { name: 'b', durable: false, head: 2, buffered: 2, consumers: [{ name: 'stuck', offset: 0, lag: 2, skipped: 0, failures: 0 }] },
+      { name: 'a', durable: false, head: 2, buffered: 2, consumers: [{ name: 'ca', offset: 2, lag: 0, skipped: 0, failures: 0, batches: 1 }] },
+      { name: 'b', durable: false, head: 2, buffered: 2, consumers: [{ name: 'stuck', offset: 0, lag: 2, skipped: 0, failures: 0, batches: 0 }] },
     ]);
     log.topic<string>('b', { durable: false }); // redeclaring is harmless
     expect(log.status()).toHaveLength(2);

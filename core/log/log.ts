@@ -90,6 +90,7 @@ class ConsumerImpl<T> implements Consumer {
   private pos: number;
   private skipped = 0;
   private failures = 0;
+  private batches = 0;
   private closed = false;
   private waiters: Waiter[] = [];
   private wakeUp: (() => void) | undefined;
@@ -159,7 +160,7 @@ class ConsumerImpl<T> implements Consumer {
   }
 
   status(): ConsumerStatus {
-    return { name: this.name, offset: this.pos, lag: Math.max(0, this.state.head - this.pos), skipped: this.skipped, failures: this.failures };
+    return { name: this.name, offset: this.pos, lag: Math.max(0, this.state.head - this.pos), skipped: this.skipped, failures: this.failures, batches: this.batches };
   }
 
   private settleWaiters(): void {
@@ -220,6 +221,7 @@ class ConsumerImpl<T> implements Consumer {
         continue;
       }
       this.pos = msgs[msgs.length - 1]!.offset;
+      this.batches++;
       retryMs = RETRY_MIN_MS;
       attempt = 0;
       this.settleWaiters();

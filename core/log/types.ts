@@ -75,6 +75,8 @@ export interface ConsumerStatus {
   skipped: number;
   /** Failed deliveries so far (each one retried). */
   failures: number;
+  /** Batches handled so far: messages / batches is how well the consumer amortises its commits. */
+  batches: number;
 }
 
 export interface TopicStatus {
