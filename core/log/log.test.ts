@@ -138,6 +138,26 @@ describe('ordering', () => {
     expect(fast).toEqual(range(0, 30));
     expect(slow).toEqual(range(0, 30));
   });
+
+  it('a lingering consumer gathers what trickles in into one batch, and takes a full batch at once', async () => {
+    const log = newLog();
+    const t = log.topic<number>('t', { durable: false });
+    const sizes: number[] = [];
+    t.consume({ name: 'c', fromOffset: 0, batchSize: 10, lingerMs: 1000, handle: (m) => void sizes.push(m.length) });
+    // Five messages over ~50 ms: a consumer without linger would take them one by one.
+    for (let i = 0; i < 5; i++) {
+      t.publish('k', i);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await log.drain();
+    expect(sizes).toEqual([5]);
+    // A full batch waiting is handled without lingering.
+    const started = performance.now();
+    for (let i = 0; i < 10; i++) t.publish('k', i);
+    await log.drain();
+    expect(sizes).toEqual([5, 10]);
+    expect(performance.now() - started).toBeLessThan(500);
+  });
 });
 
 describe('at-least-once delivery', () => {

@@ -97,6 +97,7 @@ class ConsumerImpl<T> implements Consumer {
   private interrupt: (() => void) | undefined;
   private readonly done: Promise<void>;
   private readonly batchSize: number;
+  private readonly lingerMs: number;
 
   constructor(
     private readonly state: TopicState<T>,
@@ -106,6 +107,8 @@ class ConsumerImpl<T> implements Consumer {
     if (!Number.isSafeInteger(opts.fromOffset) || opts.fromOffset < 0) throw new Error(`consumer ${opts.name}: fromOffset must be an integer >= 0`);
     this.batchSize = opts.batchSize ?? DEFAULT_BATCH;
     if (!Number.isSafeInteger(this.batchSize) || this.batchSize < 1) throw new Error(`consumer ${opts.name}: batchSize must be a positive integer`);
+    this.lingerMs = opts.lingerMs ?? 0;
+    if (!(this.lingerMs >= 0)) throw new Error(`consumer ${opts.name}: lingerMs must be >= 0`);
     // Memory-only offsets restart with the process: one from an earlier run cannot be waited for.
     this.pos = state.opts.durable ? opts.fromOffset : Math.min(opts.fromOffset, state.head);
     this.done = this.run();
@@ -194,6 +197,11 @@ class ConsumerImpl<T> implements Consumer {
     let attempt = 0;
     let sliceStart = performance.now();
     while (!this.closed) {
+      if (this.lingerMs > 0 && this.state.head > this.pos && this.state.head - this.pos < this.batchSize) {
+        await this.sleep(this.lingerMs);
+        sliceStart = performance.now();
+        if (this.closed) break;
+      }
       const { msgs, skipped } = this.state.read(this.pos, this.batchSize);
       if (msgs.length === 0) {
         await new Promise<void>((resolve) => (this.wakeUp = resolve));

@@ -96,6 +96,8 @@ export class SearchApi {
     this.consumers.push(
       deps.log.consume<RoomOutput>(ROOM_OUTPUT_TOPIC, {
         name: 'search',
+        // Indexing is per commit mostly; nobody waits on it by the millisecond.
+        lingerMs: 10,
         fromOffset: this.offsets.get(CONSUMER),
         handle: (msgs) => {
           this.offsets.commit(CONSUMER, msgs, (fresh) => this.apply(fresh));
