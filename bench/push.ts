@@ -75,9 +75,12 @@ export async function push(): Promise<Record<string, unknown>> {
     let notified = 0;
     const t = performance.now();
     for (const o of outputs) {
-      const list: Parameters<Notifications['evaluate']>[1] = [];
-      db.raw.transaction(() => notifications.evaluate(o, list, new Map()))();
-      notified += list.length;
+      const rows: Parameters<Notifications['evaluate']>[1] = [];
+      db.raw.transaction(() => {
+        notifications.evaluate(o, rows, [], new Map());
+        notifications.store.insert(rows);
+      })();
+      notified += rows.length;
     }
     const us = ((performance.now() - t) * 1000) / EVENTS;
     out[kind.name] = { us_per_event: round(us, 0), us_per_member: round(us / (MEMBERS - 1), 2), notified_per_event: round(notified / EVENTS, 1) };

@@ -10,7 +10,7 @@ import { NOTIFICATION_DATA_TOPIC, type NotificationDataOutput, type SyncNotifica
 import { evaluatePushRules, type PushAction, type PushContext, type PushEvent } from './pusheval.js';
 import { PushDelivery } from './pushgateway.js';
 import type { PushRuleSet } from './pushrules.js';
-import { MAIN_THREAD, NotificationStorage, type NotificationRow } from './notifstore.js';
+import { MAIN_THREAD, NotificationStorage, type NewNotification, type NotificationRow } from './notifstore.js';
 import { pushPayload } from './pushpayload.js';
 
 export interface NotificationsDeps {
@@ -87,6 +87,7 @@ export class Notifications implements SyncNotificationsAPI {
   private readonly offsets: OffsetStore;
   private readonly topic: Topic<NotificationDataOutput>;
   private readonly consumers: Consumer[] = [];
+  private readonly roomConsumer: Consumer;
   private readonly ruleCache = new LruCache<string, PushRuleSet>(10_000);
 
   constructor(private readonly deps: NotificationsDeps) {
@@ -100,12 +101,14 @@ export class Notifications implements SyncNotificationsAPI {
         deps.logger.info({ user_id: k.userId, app_id: k.appId }, 'push gateway rejected a pushkey; pusher removed');
       },
     });
+    this.roomConsumer = deps.log.consume<RoomOutput>(ROOM_OUTPUT_TOPIC, {
+      name: 'userapi.notifications',
+      fromOffset: this.offsets.get(ROOM_CONSUMER),
+      // No linger: counts that trail their event make every member's client sync twice.
+      handle: (msgs) => this.handleRoom(msgs),
+    });
     this.consumers.push(
-      deps.log.consume<RoomOutput>(ROOM_OUTPUT_TOPIC, {
-        name: 'userapi.notifications',
-        fromOffset: this.offsets.get(ROOM_CONSUMER),
-        handle: (msgs) => this.handleRoom(msgs),
-      }),
+      this.roomConsumer,
       deps.log.consume<ReceiptOutput>(RECEIPT_TOPIC, {
         name: 'userapi.notifications',
         fromOffset: this.offsets.get(RECEIPT_CONSUMER),
@@ -169,14 +172,16 @@ export class Notifications implements SyncNotificationsAPI {
     const notified: Notified[] = [];
     const changed = new Map<string, NotificationDataOutput>();
     this.offsets.commit(ROOM_CONSUMER, msgs, (fresh) => {
-      for (const m of fresh) if (m.value.type === 'new_room_event') this.evaluate(m.value, notified, changed);
+      const rows: NewNotification[] = [];
+      for (const m of fresh) if (m.value.type === 'new_room_event') this.evaluate(m.value, rows, notified, changed);
+      this.store.insert(rows);
     });
     this.publish(changed);
     for (const n of notified) this.push(n);
   }
 
-  /** Evaluates one event for every local joined member but its sender (in the transaction). */
-  evaluate(o: Extract<RoomOutput, { type: 'new_room_event' }>, notified: Notified[], changed: Map<string, NotificationDataOutput>): void {
+  /** Evaluates one event for every local joined member but its sender; adds what notifies to `rows`. */
+  evaluate(o: Extract<RoomOutput, { type: 'new_room_event' }>, rows: NewNotification[], notified: Notified[], changed: Map<string, NotificationDataOutput>): void {
     const ev = o.event;
     const rs = this.deps.roomserver;
     const members = rs.joinedMembers(o.roomId);
@@ -189,7 +194,6 @@ export class Notifications implements SyncNotificationsAPI {
     const pushEvent = { ...(ev as unknown as JsonObject), event_id: o.eventId, room_id: o.roomId } as unknown as PushEvent;
     const threadId = threadOf(ev.content);
     const now = Date.now();
-    let anyone = false;
     for (const userId of targets) {
       // The display name is read only when a rule asks for it.
       const ctx: PushContext = {
@@ -202,15 +206,16 @@ export class Notifications implements SyncNotificationsAPI {
       };
       const r = evaluatePushRules(this.rulesOf(userId), pushEvent, ctx);
       if (!r?.notify) continue;
-      if (!this.store.insert(userId, o.roomId, o.eventId, threadId, ev.depth, r.highlight, JSON.stringify(r.actions), now)) continue;
+      rows.push({ userId, roomId: o.roomId, eventId: o.eventId, threadId, depth: ev.depth, highlight: r.highlight, actions: JSON.stringify(r.actions), ts: now });
       changed.set(`${userId}\u0000${o.roomId}`, { userId, roomId: o.roomId });
-      notified.push({ userId, roomId: o.roomId, eventId: o.eventId, event: ev, actions: r.actions });
-      anyone = true;
+      if (this.store.hasPushers(userId)) notified.push({ userId, roomId: o.roomId, eventId: o.eventId, event: ev, actions: r.actions });
     }
-    if (anyone) this.store.eventChanged(o.roomId, o.eventId);
   }
 
-  private handleReceipts(msgs: LogMessage<ReceiptOutput>[]): void {
+  private async handleReceipts(msgs: LogMessage<ReceiptOutput>[]): Promise<void> {
+    // A receipt is for an event already output by the room server: first let the room
+    // consumer store what that event notified, or it would count as unread after the receipt.
+    await this.roomConsumer.waitFor(this.deps.log.head(ROOM_OUTPUT_TOPIC)).catch(() => undefined);
     const changed = new Map<string, NotificationDataOutput>();
     this.offsets.commit(RECEIPT_CONSUMER, msgs, (fresh) => {
       for (const { value: r } of fresh) {
@@ -219,7 +224,6 @@ export class Notifications implements SyncNotificationsAPI {
         if (!ev || ev.roomId !== r.roomId) continue;
         // An unthreaded receipt reads every thread; a threaded one only its own.
         if (this.store.markRead(r.userId, r.roomId, ev.depth, r.threadId) === 0) continue;
-        this.store.changed(r.userId, r.roomId);
         changed.set(`${r.userId}\u0000${r.roomId}`, { userId: r.userId, roomId: r.roomId });
       }
     });

@@ -54,6 +54,53 @@ export const NOTIFICATIONS_MIGRATIONS: readonly Migration[] = [
       db.exec(`ALTER TABLE ua_notification_changes ADD COLUMN event_id TEXT`);
     },
   },
+  {
+    // Counts are kept per (user, room, thread) rather than counted on every /sync, and carry
+    // the position of their last change (which replaces the change log). Notifications are
+    // clustered by user, and lose the (user_id, event_id) index: its random keys dirtied a
+    // page per notified member on every commit.
+    version: 3,
+    up: (db) => {
+      const head = (db.prepare('SELECT MAX(id) AS id FROM ua_notification_changes').get() as { id: number | null }).id ?? 0;
+      db.exec(`
+        CREATE TABLE ua_notifications_v3 (
+          user_id TEXT NOT NULL,
+          id INTEGER NOT NULL,
+          room_id TEXT NOT NULL,
+          event_id TEXT NOT NULL,
+          thread_id TEXT NOT NULL,
+          depth INTEGER NOT NULL,
+          highlight INTEGER NOT NULL,
+          actions TEXT NOT NULL,
+          ts INTEGER NOT NULL,
+          read INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (user_id, id)
+        ) WITHOUT ROWID;
+        INSERT INTO ua_notifications_v3 (user_id, id, room_id, event_id, thread_id, depth, highlight, actions, ts, read)
+          SELECT user_id, id, room_id, event_id, thread_id, depth, highlight, actions, ts, read FROM ua_notifications;
+        DROP TABLE ua_notifications;
+        ALTER TABLE ua_notifications_v3 RENAME TO ua_notifications;
+        CREATE INDEX ua_notifications_unread ON ua_notifications (user_id, room_id, thread_id, read, depth);
+        CREATE TABLE ua_notification_counts (
+          user_id TEXT NOT NULL,
+          room_id TEXT NOT NULL,
+          thread_id TEXT NOT NULL,
+          notifications INTEGER NOT NULL,
+          highlights INTEGER NOT NULL,
+          pos INTEGER NOT NULL,
+          PRIMARY KEY (user_id, room_id, thread_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX ua_notification_counts_pos ON ua_notification_counts (user_id, pos);
+        CREATE TABLE ua_notification_stream (id INTEGER PRIMARY KEY CHECK (id = 0), pos INTEGER NOT NULL);
+        DROP TABLE ua_notification_changes;
+      `);
+      db.prepare(
+        `INSERT INTO ua_notification_counts (user_id, room_id, thread_id, notifications, highlights, pos)
+           SELECT user_id, room_id, thread_id, COUNT(*), SUM(highlight), ? FROM ua_notifications WHERE read = 0 GROUP BY user_id, room_id, thread_id`,
+      ).run(head);
+      db.prepare('INSERT INTO ua_notification_stream (id, pos) VALUES (0, ?)').run(head);
+    },
+  },
 ];
 
 export interface NotificationRow {
@@ -82,6 +129,18 @@ export interface PusherRow {
   pushkey_ts: number;
 }
 
+/** One event that notified one user, as the consumer hands it over. */
+export interface NewNotification {
+  userId: string;
+  roomId: string;
+  eventId: string;
+  threadId: string;
+  depth: number;
+  highlight: boolean;
+  actions: string;
+  ts: number;
+}
+
 /** The thread of unthreaded events and of thread roots. */
 export const MAIN_THREAD = 'main';
 
@@ -90,67 +149,104 @@ export class NotificationStorage {
   /** Statements prepared once: several run per event and member. */
   private readonly sql: StatementCache;
   private readonly insertStmt;
-  private readonly changeStmt;
-  private readonly eventChangeStmt;
+  private readonly bumpStmt;
+  private readonly streamStmt;
+  /** The last notification id and the stream position, kept here: every write is ours. */
+  private lastId: number;
+  private pos: number;
+  /** Users with at least one pusher: most users have none, and most events need no lookup. */
+  private readonly withPushers = new Set<string>();
 
   constructor(db: Db) {
     db.migrate('notifications', NOTIFICATIONS_MIGRATIONS);
     this.raw = db.raw;
     this.sql = new StatementCache(db.raw);
-    this.insertStmt = this.raw.prepare<[string, string, string, string, number, number, string, number]>(
-      'INSERT OR IGNORE INTO ua_notifications (user_id, room_id, event_id, thread_id, depth, highlight, actions, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    this.insertStmt = this.raw.prepare<[string, number, string, string, string, number, number, string, number]>(
+      'INSERT INTO ua_notifications (user_id, id, room_id, event_id, thread_id, depth, highlight, actions, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    this.changeStmt = this.raw.prepare<[string, string]>('INSERT INTO ua_notification_changes (user_id, room_id) VALUES (?, ?)');
-    this.eventChangeStmt = this.raw.prepare<[string, string]>("INSERT INTO ua_notification_changes (user_id, room_id, event_id) VALUES ('', ?, ?)");
+    this.bumpStmt = this.raw.prepare<[string, string, string, number, number, number]>(
+      `INSERT INTO ua_notification_counts (user_id, room_id, thread_id, notifications, highlights, pos) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (user_id, room_id, thread_id) DO UPDATE SET notifications = notifications + excluded.notifications,
+         highlights = highlights + excluded.highlights, pos = excluded.pos`,
+    );
+    this.streamStmt = this.raw.prepare<[number]>('UPDATE ua_notification_stream SET pos = ? WHERE id = 0');
+    this.lastId = this.raw.prepare<[], { id: number | null }>('SELECT MAX(id) AS id FROM ua_notifications').get()?.id ?? 0;
+    this.pos = this.raw.prepare<[], { pos: number }>('SELECT pos FROM ua_notification_stream WHERE id = 0').get()?.pos ?? 0;
+    for (const r of this.raw.prepare<[], { user_id: string }>('SELECT DISTINCT user_id FROM ua_pushers').all()) this.withPushers.add(r.user_id);
   }
 
-  /** Returns whether the row is new (a redelivered event is ignored). */
-  insert(userId: string, roomId: string, eventId: string, threadId: string, depth: number, highlight: boolean, actions: string, ts: number): boolean {
-    return this.insertStmt.run(userId, roomId, eventId, threadId, depth, highlight ? 1 : 0, actions, ts).changes > 0;
+  /** Stores notifications and bumps their users' counts, all at one new stream position;
+   * returns it. Call inside the transaction that commits the consumer's offset: the
+   * in-memory id and position are only rolled back with a process restart. */
+  insert(batch: readonly NewNotification[]): number {
+    if (batch.length === 0) return this.pos;
+    const pos = this.pos + 1;
+    const counts = new Map<string, { n: NewNotification; notifications: number; highlights: number }>();
+    let id = this.lastId;
+    for (const n of batch) {
+      this.insertStmt.run(n.userId, ++id, n.roomId, n.eventId, n.threadId, n.depth, n.highlight ? 1 : 0, n.actions, n.ts);
+      const key = `${n.userId}\u0000${n.roomId}\u0000${n.threadId}`;
+      const c = counts.get(key);
+      if (c) {
+        c.notifications++;
+        c.highlights += n.highlight ? 1 : 0;
+      } else counts.set(key, { n, notifications: 1, highlights: n.highlight ? 1 : 0 });
+    }
+    for (const c of counts.values()) this.bumpStmt.run(c.n.userId, c.n.roomId, c.n.threadId, c.notifications, c.highlights, pos);
+    this.streamStmt.run(pos);
+    this.lastId = id;
+    this.pos = pos;
+    return pos;
   }
 
   /** Marks as read the user's notifications in the room up to `depth` (in one thread, or all
-   * when `threadId` is undefined); returns how many changed. */
+   * when `threadId` is undefined) and recounts them; returns how many changed. */
   markRead(userId: string, roomId: string, depth: number, threadId: string | undefined): number {
-    if (threadId === undefined) {
-      return this.sql.get('UPDATE ua_notifications SET read = 1 WHERE user_id = ? AND room_id = ? AND read = 0 AND depth <= ?').run(userId, roomId, depth).changes;
-    }
-    return this.sql
-      .get('UPDATE ua_notifications SET read = 1 WHERE user_id = ? AND room_id = ? AND thread_id = ? AND read = 0 AND depth <= ?')
-      .run(userId, roomId, threadId, depth).changes;
+    const changed =
+      threadId === undefined
+        ? this.sql.get('UPDATE ua_notifications SET read = 1 WHERE user_id = ? AND room_id = ? AND read = 0 AND depth <= ?').run(userId, roomId, depth).changes
+        : this.sql
+            .get('UPDATE ua_notifications SET read = 1 WHERE user_id = ? AND room_id = ? AND thread_id = ? AND read = 0 AND depth <= ?')
+            .run(userId, roomId, threadId, depth).changes;
+    if (changed === 0) return 0;
+    const pos = ++this.pos;
+    // Zero first (a thread with nothing unread left keeps a row at 0, so the change is seen),
+    // then the unread that remain.
+    const thread = threadId === undefined ? '' : 'AND thread_id = ?';
+    const args = threadId === undefined ? [userId, roomId] : [userId, roomId, threadId];
+    this.sql.get(`UPDATE ua_notification_counts SET notifications = 0, highlights = 0, pos = ? WHERE user_id = ? AND room_id = ? ${thread}`).run(pos, ...args);
+    this.sql
+      .get(
+        `INSERT INTO ua_notification_counts (user_id, room_id, thread_id, notifications, highlights, pos)
+           SELECT user_id, room_id, thread_id, COUNT(*), SUM(highlight), ? FROM ua_notifications WHERE user_id = ? AND room_id = ? ${thread} AND read = 0
+           GROUP BY thread_id
+         ON CONFLICT (user_id, room_id, thread_id) DO UPDATE SET notifications = excluded.notifications, highlights = excluded.highlights`,
+      )
+      .run(pos, ...args);
+    this.streamStmt.run(pos);
+    return changed;
   }
 
-  /** Records that the user's counts in a room changed; returns the new position. */
-  changed(userId: string, roomId: string): number {
-    return Number(this.changeStmt.run(userId, roomId).lastInsertRowid);
-  }
-
-  /** Records that an event changed the counts of every user it notified (one row for all,
-   * which changedRooms joins with their notifications); returns the new position. */
-  eventChanged(roomId: string, eventId: string): number {
-    return Number(this.eventChangeStmt.run(roomId, eventId).lastInsertRowid);
-  }
-
+  /** The position of the latest change of counts. */
   head(): number {
-    return this.sql.get<[], { id: number | null }>('SELECT MAX(id) AS id FROM ua_notification_changes').get()?.id ?? 0;
+    return this.pos;
   }
 
+  /** Rooms where the user's counts changed in (from, to]. A room changed again after `to`
+   * shows up in the next range instead, with its counts as they are then. */
   changedRooms(userId: string, from: number, to: number): string[] {
     return this.sql
-      .get<[number, number, string, string], { room_id: string }>(
-        `SELECT DISTINCT c.room_id FROM ua_notification_changes c WHERE c.id > ? AND c.id <= ? AND (c.user_id = ?
-           OR (c.user_id = '' AND EXISTS (SELECT 1 FROM ua_notifications n WHERE n.user_id = ? AND n.event_id = c.event_id)))`,
-      )
-      .all(from, to, userId, userId)
+      .get<[string, number, number], { room_id: string }>('SELECT DISTINCT room_id FROM ua_notification_counts WHERE user_id = ? AND pos > ? AND pos <= ?')
+      .all(userId, from, to)
       .map((r) => r.room_id);
   }
 
-  /** Unread counts per thread of the user in a room. */
+  /** Unread counts per thread of the user in a room (threads with none left out). */
   counts(userId: string, roomId: string): Map<string, UnreadCounts> {
     const out = new Map<string, UnreadCounts>();
     for (const r of this.sql
       .get<[string, string], { thread_id: string; n: number; h: number }>(
-        'SELECT thread_id, COUNT(*) AS n, SUM(highlight) AS h FROM ua_notifications WHERE user_id = ? AND room_id = ? AND read = 0 GROUP BY thread_id',
+        'SELECT thread_id, notifications AS n, highlights AS h FROM ua_notification_counts WHERE user_id = ? AND room_id = ? AND notifications > 0',
       )
       .all(userId, roomId)) {
       out.set(r.thread_id, { notification_count: r.n, highlight_count: r.h });
@@ -160,7 +256,7 @@ export class NotificationStorage {
 
   /** Unread notifications of the user in all rooms (the push badge). */
   unreadTotal(userId: string): number {
-    return this.sql.get<[string], { n: number }>('SELECT COUNT(*) AS n FROM ua_notifications WHERE user_id = ? AND read = 0').get(userId)?.n ?? 0;
+    return this.sql.get<[string], { n: number | null }>('SELECT SUM(notifications) AS n FROM ua_notification_counts WHERE user_id = ?').get(userId)?.n ?? 0;
   }
 
   /** A page of the user's notifications, newest first, below id `before`. */
@@ -173,6 +269,10 @@ export class NotificationStorage {
   }
 
   // ---- pushers ----
+
+  hasPushers(userId: string): boolean {
+    return this.withPushers.has(userId);
+  }
 
   pushers(userId: string): PusherRow[] {
     return this.sql.get<[string], PusherRow>('SELECT * FROM ua_pushers WHERE user_id = ? ORDER BY app_id, pushkey').all(userId);
@@ -191,14 +291,23 @@ export class NotificationStorage {
            device_display_name = excluded.device_display_name, profile_tag = excluded.profile_tag, lang = excluded.lang, data = excluded.data`,
       )
       .run(p);
+    this.withPushers.add(p.user_id);
   }
 
   deletePusher(userId: string, appId: string, pushkey: string): boolean {
-    return this.sql.get('DELETE FROM ua_pushers WHERE user_id = ? AND app_id = ? AND pushkey = ?').run(userId, appId, pushkey).changes > 0;
+    const deleted = this.sql.get('DELETE FROM ua_pushers WHERE user_id = ? AND app_id = ? AND pushkey = ?').run(userId, appId, pushkey).changes > 0;
+    if (deleted) this.recheckPushers([userId]);
+    return deleted;
   }
 
   /** Without `append`, a pusher replaces those of other users with the same app id and key. */
   deleteOthersPushers(userId: string, appId: string, pushkey: string): void {
+    const users = this.sql.get<[string, string, string], { user_id: string }>('SELECT user_id FROM ua_pushers WHERE app_id = ? AND pushkey = ? AND user_id != ?').all(appId, pushkey, userId);
     this.sql.get('DELETE FROM ua_pushers WHERE app_id = ? AND pushkey = ? AND user_id != ?').run(appId, pushkey, userId);
+    this.recheckPushers(users.map((u) => u.user_id));
+  }
+
+  private recheckPushers(userIds: string[]): void {
+    for (const u of userIds) if (!this.sql.get<[string], { n: number }>('SELECT 1 AS n FROM ua_pushers WHERE user_id = ? LIMIT 1').get(u)) this.withPushers.delete(u);
   }
 }

@@ -1,0 +1,116 @@
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase, type Db } from '../db/index.js';
+import { tmpDir } from '../test/fixtures.js';
+import { NOTIFICATIONS_MIGRATIONS, NotificationStorage, type NewNotification } from './notifstore.js';
+
+const dbs: Db[] = [];
+afterEach(() => {
+  for (const d of dbs.splice(0)) d.close();
+});
+function db(file = path.join(tmpDir('axon-notif-'), 'axon.db')): Db {
+  const d = openDatabase(file);
+  dbs.push(d);
+  return d;
+}
+
+const note = (userId: string, eventId: string, depth: number, extra: Partial<NewNotification> = {}): NewNotification => ({
+  userId,
+  roomId: '!r:x',
+  eventId,
+  threadId: 'main',
+  depth,
+  highlight: false,
+  actions: '["notify"]',
+  ts: 1,
+  ...extra,
+});
+
+describe('notification storage', () => {
+  it('keeps counts per user, room and thread; a batch is one position; a read recounts and moves the position', () => {
+    const s = new NotificationStorage(db());
+    expect(s.head()).toBe(0);
+    const p1 = s.insert([note('@a:x', '$1', 1), note('@b:x', '$1', 1, { highlight: true }), note('@a:x', '$2', 2, { threadId: '$t' })]);
+    expect(p1).toBe(1);
+    expect(Object.fromEntries(s.counts('@a:x', '!r:x'))).toEqual({ main: { notification_count: 1, highlight_count: 0 }, $t: { notification_count: 1, highlight_count: 0 } });
+    expect(Object.fromEntries(s.counts('@b:x', '!r:x'))).toEqual({ main: { notification_count: 1, highlight_count: 1 } });
+    s.insert([note('@a:x', '$3', 3)]);
+    expect(s.head()).toBe(2);
+    expect(s.unreadTotal('@a:x')).toBe(3);
+    expect(s.changedRooms('@a:x', 1, 2)).toEqual(['!r:x']);
+    expect(s.changedRooms('@b:x', 1, 2)).toEqual([]);
+
+    // Reading the main timeline up to depth 3 leaves the thread; the change has a position.
+    expect(s.markRead('@a:x', '!r:x', 3, 'main')).toBe(2);
+    expect(s.head()).toBe(3);
+    expect(Object.fromEntries(s.counts('@a:x', '!r:x'))).toEqual({ $t: { notification_count: 1, highlight_count: 0 } });
+    expect(s.changedRooms('@a:x', 2, 3)).toEqual(['!r:x']);
+    // Nothing left to read: no change, no new position.
+    expect(s.markRead('@a:x', '!r:x', 3, 'main')).toBe(0);
+    expect(s.head()).toBe(3);
+    expect(s.markRead('@a:x', '!r:x', 3, undefined)).toBe(1);
+    expect(s.counts('@a:x', '!r:x').size).toBe(0);
+    expect(s.unreadTotal('@a:x')).toBe(0);
+    // Newest first, ids in insertion order.
+    expect(s.page('@a:x', Number.MAX_SAFE_INTEGER, 10, false).map((r) => [r.event_id, r.read])).toEqual([
+      ['$3', 1],
+      ['$2', 1],
+      ['$1', 1],
+    ]);
+  });
+
+  it('ids and positions continue after a restart', () => {
+    const file = path.join(tmpDir('axon-notif-'), 'axon.db');
+    const d = db(file);
+    new NotificationStorage(d).insert([note('@a:x', '$1', 1), note('@a:x', '$2', 2)]);
+    d.close();
+    dbs.splice(dbs.indexOf(d), 1);
+    const s = new NotificationStorage(db(file));
+    expect(s.head()).toBe(1);
+    s.insert([note('@a:x', '$3', 3)]);
+    expect(s.head()).toBe(2);
+    expect(s.page('@a:x', Number.MAX_SAFE_INTEGER, 10, false).map((r) => r.id)).toEqual([3, 2, 1]);
+  });
+
+  it('migrates notifications and the change log of the old schema: counts, ids and positions carry over', () => {
+    const d = db();
+    d.migrate('notifications', NOTIFICATIONS_MIGRATIONS.slice(0, 2));
+    const ins = d.raw.prepare(
+      'INSERT INTO ua_notifications (user_id, room_id, event_id, thread_id, depth, highlight, actions, ts, read) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    ins.run('@a:x', '!r:x', '$1', 'main', 1, 0, '[]', 1, 1);
+    ins.run('@a:x', '!r:x', '$2', 'main', 2, 1, '[]', 1, 0);
+    ins.run('@a:x', '!r:x', '$3', 'main', 3, 0, '[]', 1, 0);
+    for (let i = 0; i < 7; i++) d.raw.prepare("INSERT INTO ua_notification_changes (user_id, room_id, event_id) VALUES ('', '!r:x', '$1')").run();
+    const s = new NotificationStorage(d);
+    // Sync tokens already handed out carry position 7: new changes come after it.
+    expect(s.head()).toBe(7);
+    expect(Object.fromEntries(s.counts('@a:x', '!r:x'))).toEqual({ main: { notification_count: 2, highlight_count: 1 } });
+    expect(s.insert([note('@a:x', '$4', 4)])).toBe(8);
+    expect(s.page('@a:x', Number.MAX_SAFE_INTEGER, 10, false).map((r) => [r.id, r.event_id])).toEqual([
+      [4, '$4'],
+      [3, '$3'],
+      [2, '$2'],
+      [1, '$1'],
+    ]);
+  });
+
+  it('knows which users have pushers without asking the database per event', () => {
+    const s = new NotificationStorage(db());
+    const p = { user_id: '@a:x', app_id: 'app', pushkey: 'k', kind: 'http', app_display_name: 'A', device_display_name: 'D', profile_tag: null, lang: 'en', data: '{}', pushkey_ts: 1 };
+    expect(s.hasPushers('@a:x')).toBe(false);
+    s.upsertPusher(p);
+    s.upsertPusher({ ...p, app_id: 'app2' });
+    expect(s.hasPushers('@a:x')).toBe(true);
+    s.deletePusher('@a:x', 'app', 'k');
+    expect(s.hasPushers('@a:x')).toBe(true);
+    s.deletePusher('@a:x', 'app2', 'k');
+    expect(s.hasPushers('@a:x')).toBe(false);
+    // Another user taking over the same app id and key removes the first user's pusher.
+    s.upsertPusher(p);
+    s.upsertPusher({ ...p, user_id: '@b:x' });
+    s.deleteOthersPushers('@b:x', 'app', 'k');
+    expect(s.hasPushers('@a:x')).toBe(false);
+    expect(s.hasPushers('@b:x')).toBe(true);
+  });
+});
