@@ -7,7 +7,7 @@ import { LruCache } from '../lru.js';
 import { RECEIPT_TOPIC, type ReceiptOutput } from '../receipts/api.js';
 import { ROOM_OUTPUT_TOPIC, type RoomOutput, type RoomserverQueryAPI } from '../roomserver/api.js';
 import { NOTIFICATION_DATA_TOPIC, type NotificationDataOutput, type SyncNotificationsAPI, type UnreadCounts } from './api.js';
-import { evaluatePushRules, type PushAction, type PushContext, type PushEvent } from './pusheval.js';
+import { evaluatePushRules, type PushAction, type PushContext, type PushEvent, type PushResult } from './pusheval.js';
 import { PushDelivery } from './pushgateway.js';
 import type { PushRuleSet } from './pushrules.js';
 import { MAIN_THREAD, NotificationStorage, type NewNotification, type NotificationRow } from './notifstore.js';
@@ -89,6 +89,7 @@ export class Notifications implements SyncNotificationsAPI {
   private readonly consumers: Consumer[] = [];
   private readonly roomConsumer: Consumer;
   private readonly ruleCache = new LruCache<string, PushRuleSet>(10_000);
+  private readonly encoded = new WeakMap<PushResult, string>();
 
   constructor(private readonly deps: NotificationsDeps) {
     this.store = new NotificationStorage(deps.db);
@@ -159,7 +160,16 @@ export class Notifications implements SyncNotificationsAPI {
   // ---- consumers ----
 
   private isLocal(userId: string): boolean {
-    return parseUserId(userId)?.serverName === this.deps.serverName;
+    // Member ids come from the room server, already valid: the part after the first colon.
+    const colon = userId.indexOf(':');
+    return colon > 0 ? userId.slice(colon + 1) === this.deps.serverName : parseUserId(userId)?.serverName === this.deps.serverName;
+  }
+
+  /** The actions as stored: results are shared per rule, so each is encoded once. */
+  private actionsJson(r: PushResult): string {
+    let j = this.encoded.get(r);
+    if (j === undefined) this.encoded.set(r, (j = JSON.stringify(r.actions)));
+    return j;
   }
 
   private rulesOf(userId: string): PushRuleSet {
@@ -206,7 +216,7 @@ export class Notifications implements SyncNotificationsAPI {
       };
       const r = evaluatePushRules(this.rulesOf(userId), pushEvent, ctx);
       if (!r?.notify) continue;
-      rows.push({ userId, roomId: o.roomId, eventId: o.eventId, threadId, depth: ev.depth, highlight: r.highlight, actions: JSON.stringify(r.actions), ts: now });
+      rows.push({ userId, roomId: o.roomId, eventId: o.eventId, threadId, depth: ev.depth, highlight: r.highlight, actions: this.actionsJson(r), ts: now });
       changed.set(`${userId}\u0000${o.roomId}`, { userId, roomId: o.roomId });
       if (this.store.hasPushers(userId)) notified.push({ userId, roomId: o.roomId, eventId: o.eventId, event: ev, actions: r.actions });
     }

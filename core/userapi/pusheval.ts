@@ -54,11 +54,17 @@ export function evaluatePushRules(rules: PushRuleSet, event: PushEvent, ctx: Pus
       const ruleId = rule.rule_id;
       if (typeof ruleId !== 'string') continue;
       if (!ruleMatches(kind, rule, event, ctx)) continue;
-      return resultOf(ruleId, rule.actions);
+      let result = results.get(rule);
+      if (!result || result.ruleId !== ruleId) results.set(rule, (result = resultOf(ruleId, rule.actions)));
+      return result;
     }
   }
   return undefined;
 }
+
+/** Results per rule object: a user's rules are cached and read-only, so most events of most
+ * members end in a result already made (callers must not modify it). */
+const results = new WeakMap<JsonObject, PushResult>();
 
 function resultOf(ruleId: string, raw: JsonValue | undefined): PushResult {
   const actions: PushAction[] = [];
@@ -160,9 +166,18 @@ export function splitPropertyPath(key: string): string[] {
 }
 
 /** The event's property at a dot-separated path; undefined if any step is missing or not an object. */
+const pathCache = new Map<string, string[]>();
+
 export function propertyAt(event: PushEvent | JsonObject, key: string): JsonValue | undefined {
+  let parts = pathCache.get(key);
+  if (!parts) {
+    parts = splitPropertyPath(key);
+    // Keys come from push rules: a few dozen in practice; bounded anyway.
+    if (pathCache.size >= 10_000) pathCache.clear();
+    pathCache.set(key, parts);
+  }
   let v: JsonValue | undefined = event as JsonObject;
-  for (const part of splitPropertyPath(key)) {
+  for (const part of parts) {
     if (v === null || typeof v !== 'object' || Array.isArray(v) || !Object.hasOwn(v, part)) return undefined;
     v = v[part];
   }
