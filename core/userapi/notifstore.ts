@@ -90,7 +90,6 @@ export const NOTIFICATIONS_MIGRATIONS: readonly Migration[] = [
           pos INTEGER NOT NULL,
           PRIMARY KEY (user_id, room_id, thread_id)
         ) WITHOUT ROWID;
-        CREATE INDEX ua_notification_counts_pos ON ua_notification_counts (user_id, pos);
         CREATE TABLE ua_notification_stream (id INTEGER PRIMARY KEY CHECK (id = 0), pos INTEGER NOT NULL);
         DROP TABLE ua_notification_changes;
       `);
@@ -233,7 +232,8 @@ export class NotificationStorage {
   }
 
   /** Rooms where the user's counts changed in (from, to]. A room changed again after `to`
-   * shows up in the next range instead, with its counts as they are then. */
+   * shows up in the next range instead, with its counts as they are then. It scans the
+   * user's rows (a few per room): an index on pos would cost a page per member per commit. */
   changedRooms(userId: string, from: number, to: number): string[] {
     return this.sql
       .get<[string, number, number], { room_id: string }>('SELECT DISTINCT room_id FROM ua_notification_counts WHERE user_id = ? AND pos > ? AND pos <= ?')
