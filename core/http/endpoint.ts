@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { MatrixError, badJson, invalidParam, missingParam } from './errors.js';
-import { parseJsonObject, readBody } from './json.js';
+import { parseJsonObject, readRequestBody } from './json.js';
 import type { RateLimiter } from './ratelimit.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -116,7 +116,7 @@ export async function runEndpoint(e: AnyEndpoint, c: Context, opts: RunOptions):
   let origin: string | undefined;
   if (e.auth === 'server') {
     // The signature covers the body, so it is read (not yet validated) first.
-    const bytes = await readBody(c.req.raw, e.maxBody ?? opts.maxBody);
+    const bytes = await readRequestBody(c, e.maxBody ?? opts.maxBody);
     const raw = bytes.byteLength === 0 ? undefined : parseJsonObject(bytes);
     if (!opts.authenticateServer) throw new MatrixError(401, 'M_UNAUTHORIZED', 'Federation is not enabled');
     origin = await opts.authenticateServer(c, raw);
@@ -141,7 +141,7 @@ export async function runEndpoint(e: AnyEndpoint, c: Context, opts: RunOptions):
   }
   let body: unknown = undefined;
   if (e.body) {
-    const bytes = await readBody(c.req.raw, e.maxBody ?? opts.maxBody);
+    const bytes = await readRequestBody(c, e.maxBody ?? opts.maxBody);
     if (bytes.byteLength === 0 && e.optionalBody) {
       body = parseWith(e.body, 'body', {});
     } else {
