@@ -139,18 +139,24 @@ export class InputProcessor {
     const ev = checked.event;
     if (ev.type !== 'm.room.member' || ev.stateKey === undefined) return { status: 'rejected', eventId: ev.eventId, reason: 'not a member event' };
     let published: Array<{ offset: number; entry: RoomOutput }> = [];
-    const outcome = this.db.transaction((): InputOutcome => {
-      if (this.store.event(ev.eventId)) return { status: 'duplicate', eventId: ev.eventId };
-      const room = this.store.room(ev.roomId) ?? this.store.createRoom(ev.roomId, checked.version);
-      const nid = this.store.insertEvent(room.roomNid, ev, null, EventStatus.Accepted, true, null);
-      const m = ev.content.membership;
-      this.store.setMembership(room.roomNid, ev.stateKey!, typeof m === 'string' ? m : 'leave', nid);
-      const outputs: Array<{ offset: number; entry: RoomOutput }> = [];
-      this.emit(room, { type, roomId: ev.roomId, roomVersion: checked.version.id, eventId: ev.eventId, event: ev.json, prevOutputOffset: room.lastOutputOffset }, outputs);
-      this.store.updateRoom(room);
-      published = outputs;
-      return { status: 'accepted', eventId: ev.eventId };
-    })();
+    let outcome: InputOutcome;
+    try {
+      outcome = this.db.transaction((): InputOutcome => {
+        if (this.store.event(ev.eventId)) return { status: 'duplicate', eventId: ev.eventId };
+        const room = this.store.room(ev.roomId) ?? this.store.createRoom(ev.roomId, checked.version);
+        const nid = this.store.insertEvent(room.roomNid, ev, null, EventStatus.Accepted, true, null);
+        const m = ev.content.membership;
+        this.store.setMembership(room.roomNid, ev.stateKey!, typeof m === 'string' ? m : 'leave', nid);
+        const outputs: Array<{ offset: number; entry: RoomOutput }> = [];
+        this.emit(room, { type, roomId: ev.roomId, roomVersion: checked.version.id, eventId: ev.eventId, event: ev.json, prevOutputOffset: room.lastOutputOffset }, outputs);
+        this.store.updateRoom(room);
+        published = outputs;
+        return { status: 'accepted', eventId: ev.eventId };
+      })();
+    } catch (e) {
+      this.store.resetCaches();
+      throw e;
+    }
     this.publish(published);
     return outcome;
   }

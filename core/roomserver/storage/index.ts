@@ -69,6 +69,8 @@ export class RoomserverStorage {
   private readonly keyNames = new LruCache<number, string>(65536);
   private readonly events = new LruCache<string, StoredEvent>(16384);
   private readonly eventIdsByNid = new LruCache<number, string>(65536);
+  private readonly rooms = new Map<string, RoomRow>();
+  private readonly roomIdsByNid = new Map<number, string>();
   private readonly s;
 
   constructor(readonly db: Database.Database) {
@@ -192,12 +194,30 @@ export class RoomserverStorage {
     };
   }
 
+  /** Rows are read several times per event; callers get copies, since they edit them
+   * before updateRoom. */
+  private cacheRoom(r: RoomRow | undefined): RoomRow | undefined {
+    if (!r) return undefined;
+    if (this.rooms.size >= ROOM_CACHE_SIZE) {
+      this.rooms.clear();
+      this.roomIdsByNid.clear();
+    }
+    this.rooms.set(r.roomId, r);
+    this.roomIdsByNid.set(r.roomNid, r.roomId);
+    return copyRoom(r);
+  }
+
   room(roomId: string): RoomRow | undefined {
-    return this.toRoom(this.s.roomById.get(roomId));
+    const cached = this.rooms.get(roomId);
+    if (cached) return copyRoom(cached);
+    return this.cacheRoom(this.toRoom(this.s.roomById.get(roomId)));
   }
 
   roomByNid(nid: number): RoomRow | undefined {
-    return this.toRoom(this.s.roomByNid.get(nid));
+    const id = this.roomIdsByNid.get(nid);
+    const cached = id === undefined ? undefined : this.rooms.get(id);
+    if (cached) return copyRoom(cached);
+    return this.cacheRoom(this.toRoom(this.s.roomByNid.get(nid)));
   }
 
   createRoom(roomId: string, version: RoomVersion): RoomRow {
@@ -207,6 +227,8 @@ export class RoomserverStorage {
 
   updateRoom(r: RoomRow): void {
     this.s.updateRoom.run(r.createEventNid, r.stateSnapshotNid, JSON.stringify(r.latestEventNids), r.lastOutputOffset, r.roomNid);
+    // Rolled back with the transaction by resetCaches.
+    this.cacheRoom(copyRoom(r));
   }
 
   // ---- events ------------------------------------------------------------------------
@@ -351,5 +373,13 @@ export class RoomserverStorage {
     this.keyNames.clear();
     this.events.clear();
     this.eventIdsByNid.clear();
+    this.rooms.clear();
+    this.roomIdsByNid.clear();
   }
+}
+
+const ROOM_CACHE_SIZE = 10_000;
+
+function copyRoom(r: RoomRow): RoomRow {
+  return { ...r, latestEventNids: [...r.latestEventNids] };
 }
