@@ -200,7 +200,7 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
     notifications,
   });
   const search = new SearchApi({ db, log, logger, roomserver });
-  http.authenticate = (token) => users.authenticate(token);
+  http.authenticate = (token) => users.authenticateRequest(token);
   const startedAt = Date.now();
   const owner = new Owner(users);
   const statusModel = new StatusModel(() => ({ ...node.status() }), { rooms: () => joinedRooms(roomserver, owner.userId) });

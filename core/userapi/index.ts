@@ -144,6 +144,19 @@ export class UserApi implements UserAPI {
     return { ...hit.requester };
   }
 
+  /** The HTTP layer's authenticator: like authenticate, but an access token that has only
+   * expired gets `M_UNKNOWN_TOKEN` with `soft_logout: true`, so the client refreshes it and
+   * keeps its session (and keys); an unknown or logged-out token leaves the caller to answer
+   * `soft_logout: false`. */
+  authenticateRequest(accessToken: string): Requester | undefined {
+    const requester = this.authenticate(accessToken);
+    if (requester) return requester;
+    const hash = sha256(accessToken);
+    const expiresTs = this.tokens.get(hash)?.expiresTs ?? this.storage.token(hash)?.expires_ts ?? null;
+    if (expiresTs !== null && expiresTs <= Date.now()) throw new MatrixError(401, 'M_UNKNOWN_TOKEN', 'Access token expired', { soft_logout: true });
+    return undefined;
+  }
+
   accountExists(userId: string): boolean {
     const lp = this.localpartOf(userId);
     return lp !== undefined && this.storage.account(lp) !== undefined;

@@ -37,7 +37,7 @@ async function startHarness(config: UserApiConfig = { registration: 'open' }, op
   const { db, log, logger } = testStorage(dir);
   const rs = new Roomserver({ db, log, logger, serverName: server.name, signingKey: server.key, keys: serverNameKeys, fetcher: NO_FETCHER });
   const api = new UserApi({ db, log, logger, serverName: server.name, config, roomserver: rs });
-  const app = new HttpApp({ logger, maxBody: 64 * 1024, authenticate: (t) => api.authenticate(t) });
+  const app = new HttpApp({ logger, maxBody: 64 * 1024, authenticate: (t) => api.authenticateRequest(t) });
   app.add(...userApiEndpoints(api));
   const http = createAdaptorServer({ fetch: app.fetch }) as Server;
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
@@ -327,7 +327,12 @@ describe('login', () => {
     const r = await h.call('POST', `${CS}/login`, pwLogin('carl', 'pw', { refresh_token: true }));
     expect(h.api.authenticate(r.json.access_token)).toBeDefined();
     await new Promise((res) => setTimeout(res, 50));
-    expect((await h.call('GET', `${CS}/account/whoami`, undefined, r.json.access_token)).status).toBe(401);
+    // Expired, not revoked: the client should refresh and keep its session (spec: soft logout).
+    const expired = await h.call('GET', `${CS}/account/whoami`, undefined, r.json.access_token);
+    expect(expired.status).toBe(401);
+    expect(expired.json).toMatchObject({ errcode: 'M_UNKNOWN_TOKEN', soft_logout: true });
+    // A token that was never issued is a hard logout.
+    expect((await h.call('GET', `${CS}/account/whoami`, undefined, 'not-a-token')).json).toMatchObject({ errcode: 'M_UNKNOWN_TOKEN', soft_logout: false });
     const n = await h.call('POST', `${CS}/refresh`, { refresh_token: r.json.refresh_token });
     expect((await h.call('GET', `${CS}/account/whoami`, undefined, n.json.access_token)).status).toBe(200);
   });
