@@ -120,6 +120,9 @@ export interface RoomserverQueryAPI {
   stateBeforeEvent(eventId: string): RoomEvent[] | undefined;
   stateAfterEvent(eventId: string): RoomEvent[] | undefined;
   membership(roomId: string, userId: string): { membership: Membership; eventId: string } | undefined;
+  /** Whether the user forgot the room after leaving it (and has not joined, been invited or
+   * knocked since). */
+  isForgotten(roomId: string, userId: string): boolean;
   joinedMembers(roomId: string): string[];
   joinedServers(roomId: string): string[];
   eventsByIds(eventIds: string[]): RoomEvent[];
@@ -201,6 +204,8 @@ export interface RoomserverPerformAPI {
   /** An unsigned event template on the current state for a remote user (make_join,
    * make_leave, make_knock). Throws MatrixError(403) if auth rejects it. */
   eventTemplate(req: NewEventRequest): { pdu: PDUJson; roomVersion: string };
+  /** POST /forget: false when the user is not out of the room (left or banned). */
+  forgetRoom(roomId: string, userId: string): boolean;
 }
 
 /** What the federation API asks of the room server beyond input and queries. */

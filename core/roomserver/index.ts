@@ -179,6 +179,11 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
     return { pdu: template as PDUJson, roomVersion: event.version.id };
   }
 
+  forgetRoom(roomId: string, userId: string): boolean {
+    const room = this.store.room(roomId);
+    return room !== undefined && this.store.forget(room.roomNid, userId);
+  }
+
   private checkOnCurrent(event: RoomEvent): void {
     const r = checkAuth(event, { get: (t, k) => this.currentStateEvent(event.roomId, t, k) });
     if (!r.allowed) throw forbidden(`${r.rule}: ${r.reason}`);

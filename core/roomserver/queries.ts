@@ -69,6 +69,11 @@ export class RoomQueries implements RoomserverQueryAPI {
     return m ? { membership: m.membership, eventId: this.store.eventIdOf(m.eventNid) } : undefined;
   }
 
+  isForgotten(roomId: string, userId: string): boolean {
+    const room = this.store.room(roomId);
+    return room !== undefined && this.store.forgotten(room.roomNid, userId);
+  }
+
   joinedMembers(roomId: string): string[] {
     const room = this.store.room(roomId);
     return room ? this.store.members(room.roomNid, 'join') : [];

@@ -430,6 +430,7 @@ export class SyncApi implements SyncAPI {
         else knock[roomId] = { knock_state: { events: stripped } };
       } else if (m.membership === 'leave' || m.membership === 'ban') {
         if (since ? !changed && !(req.fullState && includeLeave) : !includeLeave) continue;
+        if (this.deps.roomserver.isForgotten(roomId, userId)) continue;
         const wasJoined = atSince.get(roomId)?.membership === 'join';
         const room = this.roomSection(requester, roomId, S, m.pos, !since || req.fullState || !wasJoined, f, !since || !wasJoined);
         leave[roomId] = { ...room.body, account_data: { events: accountEvents(roomId, f.room?.account_data) } };

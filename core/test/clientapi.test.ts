@@ -155,8 +155,22 @@ describe.skipIf(specMissing)('client-server API over HTTP, checked against the s
     await ok('POST', '/rooms/{roomId}/unban', `/rooms/${enc(publicRoom)}/unban`, { ...A(), body: { user_id: carol.user_id } });
     await ok('POST', '/join/{roomIdOrAlias}', `/join/${enc(publicRoom)}`, { ...C(), body: {} });
     await ok('POST', '/rooms/{roomId}/leave', `/rooms/${enc(publicRoom)}/leave`, { ...C(), body: {} });
+    const leftRooms = async () => {
+      await node.log.drain();
+      const filter = JSON.stringify({ room: { include_leave: true } });
+      const r = await call('GET', '/sync', { ...C(), query: { timeout: '0', filter } });
+      expect(r.status).toBe(200);
+      return Object.keys(r.body.rooms?.leave ?? {});
+    };
+    expect(await leftRooms()).toContain(publicRoom);
     await ok('POST', '/rooms/{roomId}/forget', `/rooms/${enc(publicRoom)}/forget`, { ...C(), body: {} });
+    // A forgotten room is out of the user's sync, include_leave too.
+    expect(await leftRooms()).not.toContain(publicRoom);
     await ok('POST', '/rooms/{roomId}/invite', `/rooms/${enc(publicRoom)}/invite`, { ...A(), body: { user_id: carol.user_id } });
+    // A new membership brings it back.
+    await node.log.drain();
+    const afterInvite = await call('GET', '/sync', { ...C(), query: { timeout: '0' } });
+    expect(Object.keys(afterInvite.body.rooms?.invite ?? {})).toContain(publicRoom);
     const invited = await ok('GET', '/rooms/{roomId}/state/{eventType}/{stateKey}', `/rooms/${enc(publicRoom)}/state/m.room.member/${enc(carol.user_id)}`, A());
     expect(invited.membership).toBe('invite');
     const jr = await ok('GET', '/joined_rooms', '/joined_rooms', B());

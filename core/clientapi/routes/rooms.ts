@@ -236,6 +236,7 @@ export function roomEndpoints(deps: ClientApiDeps): AnyEndpoint[] {
         const m = rs.membership(params.roomId, requester!.userId)?.membership;
         if (m === 'join' || m === 'invite' || m === 'knock') throw new MatrixError(400, 'M_UNKNOWN', 'Leave the room before forgetting it');
         if (m === undefined) throw notFoundRoom(params.roomId);
+        rs.forgetRoom(params.roomId, requester!.userId);
         return {};
       },
     }),

@@ -101,11 +101,15 @@ export class RoomserverStorage {
       insertPrev: db.prepare<[string, number]>('INSERT OR IGNORE INTO rs_prev_events (prev_event_id, event_nid) VALUES (?, ?)'),
       isReferenced: db.prepare<[string], { n: number }>('SELECT 1 AS n FROM rs_prev_events WHERE prev_event_id = ? LIMIT 1'),
       setMembership: db.prepare<[number, string, string, number]>(
-        'INSERT INTO rs_membership (room_nid, user_id, membership, event_nid) VALUES (?, ?, ?, ?) ON CONFLICT (room_nid, user_id) DO UPDATE SET membership = excluded.membership, event_nid = excluded.event_nid',
+        'INSERT INTO rs_membership (room_nid, user_id, membership, event_nid) VALUES (?, ?, ?, ?) ON CONFLICT (room_nid, user_id) DO UPDATE SET membership = excluded.membership, event_nid = excluded.event_nid, forgotten = 0',
       ),
       membership: db.prepare<[number, string], { membership: string; event_nid: number }>(
         'SELECT membership, event_nid FROM rs_membership WHERE room_nid = ? AND user_id = ?',
       ),
+      forget: db.prepare<[number, string]>(
+        "UPDATE rs_membership SET forgotten = 1 WHERE room_nid = ? AND user_id = ? AND membership IN ('leave', 'ban')",
+      ),
+      forgotten: db.prepare<[number, string], { forgotten: number }>('SELECT forgotten FROM rs_membership WHERE room_nid = ? AND user_id = ?'),
       members: db.prepare<[number, string], { user_id: string }>('SELECT user_id FROM rs_membership WHERE room_nid = ? AND membership = ? ORDER BY user_id'),
       roomsForUser: db.prepare<[string, string], { room_id: string }>(
         'SELECT r.room_id FROM rs_membership m JOIN rs_rooms r ON r.room_nid = m.room_nid WHERE m.user_id = ? AND m.membership = ? ORDER BY r.room_id',
@@ -335,6 +339,15 @@ export class RoomserverStorage {
 
   setMembership(roomNid: number, userId: string, membership: string, eventNid: number): void {
     this.s.setMembership.run(roomNid, userId, membership, eventNid);
+  }
+
+  /** Marks a left (or banned) membership forgotten; false if the user is not out of the room. */
+  forget(roomNid: number, userId: string): boolean {
+    return this.s.forget.run(roomNid, userId).changes > 0;
+  }
+
+  forgotten(roomNid: number, userId: string): boolean {
+    return this.s.forgotten.get(roomNid, userId)?.forgotten === 1;
   }
 
   membership(roomNid: number, userId: string): { membership: Membership; eventNid: number } | undefined {

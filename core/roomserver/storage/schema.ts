@@ -57,4 +57,12 @@ export const ROOMSERVER_MIGRATIONS = [
       `);
     },
   },
+  {
+    // POST /forget: the user's left room stays out of their sync (include_leave too) until
+    // their membership changes again.
+    version: 2,
+    up(db: Database.Database): void {
+      db.exec('ALTER TABLE rs_membership ADD COLUMN forgotten INTEGER NOT NULL DEFAULT 0');
+    },
+  },
 ];
