@@ -293,7 +293,9 @@ export class RoomserverStorage {
         .lastInsertRowid,
     );
     for (const p of event.prevEventIds) this.s.insertPrev.run(p, nid);
-    this.events.delete(event.eventId);
+    // Cached as written (read back at once by the input pipeline); dropped on a rollback.
+    this.events.set(event.eventId, { nid, event, roomNid, stateSnapshotNid, status, isOutlier, reason, redactedBy: null });
+    this.eventIdsByNid.set(nid, event.eventId);
     return nid;
   }
 
