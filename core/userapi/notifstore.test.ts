@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../db/index.js';
 import { tmpDir } from '../test/fixtures.js';
-import { NOTIFICATIONS_MIGRATIONS, NotificationStorage, type NewNotification } from './notifstore.js';
+import { NOTIFICATIONS_MIGRATIONS, NotificationStorage, READ_NOTIFICATION_RETENTION_MS, type NewNotification } from './notifstore.js';
 
 const dbs: Db[] = [];
 afterEach(() => {
@@ -22,7 +22,7 @@ const note = (userId: string, eventId: string, depth: number, extra: Partial<New
   depth,
   highlight: false,
   actions: '["notify"]',
-  ts: 1,
+  ts: Date.now(),
   ...extra,
 });
 
@@ -57,6 +57,18 @@ describe('notification storage', () => {
       ['$2', 1],
       ['$1', 1],
     ]);
+  });
+
+  it('a receipt drops read notifications older than the retention, and keeps the rest', () => {
+    const s = new NotificationStorage(db());
+    const old = Date.now() - READ_NOTIFICATION_RETENTION_MS - 1000;
+    s.insert([note('@a:x', '$old', 1, { ts: old }), note('@a:x', '$oldUnread', 5, { ts: old }), note('@a:x', '$new', 2, { ts: Date.now() })]);
+    s.insert([note('@a:x', '$other', 1, { ts: old, roomId: '!other:x' })]);
+    s.markRead('@a:x', '!other:x', 1, undefined);
+    // Read and old: gone at the next receipt in its room.
+    expect(s.markRead('@a:x', '!r:x', 2, undefined)).toBe(2);
+    expect(s.page('@a:x', Number.MAX_SAFE_INTEGER, 10, false).map((r) => r.event_id)).toEqual(['$new', '$oldUnread']);
+    expect(Object.fromEntries(s.counts('@a:x', '!r:x'))).toEqual({ main: { notification_count: 1, highlight_count: 0 } });
   });
 
   it('ids and positions continue after a restart', () => {

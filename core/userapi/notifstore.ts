@@ -140,6 +140,9 @@ export interface NewNotification {
   ts: number;
 }
 
+/** How long a read notification stays listed in GET /notifications. */
+export const READ_NOTIFICATION_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+
 /** The thread of unthreaded events and of thread roots. */
 export const MAIN_THREAD = 'main';
 
@@ -223,6 +226,11 @@ export class NotificationStorage {
       )
       .run(pos, ...args);
     this.streamStmt.run(pos);
+    // Read notifications are kept for GET /notifications for a while (as Synapse does), then
+    // go: the table would otherwise grow with every message forever.
+    this.sql
+      .get('DELETE FROM ua_notifications WHERE user_id = ? AND room_id = ? AND read = 1 AND ts < ?')
+      .run(userId, roomId, Date.now() - READ_NOTIFICATION_RETENTION_MS);
     return changed;
   }
 
