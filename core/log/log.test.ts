@@ -158,6 +158,29 @@ describe('ordering', () => {
     expect(sizes).toEqual([5, 10]);
     expect(performance.now() - started).toBeLessThan(500);
   });
+
+  it('with a minimum backlog, a trickle is handled at once and only a pile-up lingers', async () => {
+    const log = newLog();
+    const t = log.topic<number>('t', { durable: false });
+    const sizes: number[] = [];
+    t.consume({ name: 'c', fromOffset: 0, batchSize: 100, lingerMs: 1000, lingerMinBacklog: 3, handle: (m) => void sizes.push(m.length) });
+    const started = performance.now();
+    for (let i = 0; i < 3; i++) {
+      t.publish('k', i);
+      await log.drain();
+    }
+    expect(sizes).toEqual([1, 1, 1]);
+    expect(performance.now() - started).toBeLessThan(500);
+    // Three at once: wait for more; two more come while it waits.
+    for (let i = 0; i < 3; i++) t.publish('k', i);
+    setTimeout(() => {
+      t.publish('k', 3);
+      t.publish('k', 4);
+    }, 100);
+    await new Promise((r) => setTimeout(r, 150));
+    await log.drain();
+    expect(sizes).toEqual([1, 1, 1, 5]);
+  });
 });
 
 describe('at-least-once delivery', () => {

@@ -98,6 +98,7 @@ class ConsumerImpl<T> implements Consumer {
   private readonly done: Promise<void>;
   private readonly batchSize: number;
   private readonly lingerMs: number;
+  private readonly lingerMinBacklog: number;
 
   constructor(
     private readonly state: TopicState<T>,
@@ -109,6 +110,7 @@ class ConsumerImpl<T> implements Consumer {
     if (!Number.isSafeInteger(this.batchSize) || this.batchSize < 1) throw new Error(`consumer ${opts.name}: batchSize must be a positive integer`);
     this.lingerMs = opts.lingerMs ?? 0;
     if (!(this.lingerMs >= 0)) throw new Error(`consumer ${opts.name}: lingerMs must be >= 0`);
+    this.lingerMinBacklog = opts.lingerMinBacklog ?? 1;
     // Memory-only offsets restart with the process: one from an earlier run cannot be waited for.
     this.pos = state.opts.durable ? opts.fromOffset : Math.min(opts.fromOffset, state.head);
     this.done = this.run();
@@ -197,7 +199,8 @@ class ConsumerImpl<T> implements Consumer {
     let attempt = 0;
     let sliceStart = performance.now();
     while (!this.closed) {
-      if (this.lingerMs > 0 && this.state.head > this.pos && this.state.head - this.pos < this.batchSize) {
+      const backlog = this.state.head - this.pos;
+      if (this.lingerMs > 0 && backlog >= this.lingerMinBacklog && backlog < this.batchSize) {
         await this.sleep(this.lingerMs);
         sliceStart = performance.now();
         if (this.closed) break;

@@ -45,6 +45,10 @@ export interface ConsumerOptions<T> {
    * (default 0). For consumers whose cost is mostly per commit and whose output nobody
    * waits on (notification counts, search): under load they commit once per many messages. */
   lingerMs?: number;
+  /** Linger only when at least this many messages wait (default 1): a consumer whose output
+   * readers want at once (notification counts, shown with their event) lingers only when it
+   * is behind anyway. */
+  lingerMinBacklog?: number;
 }
 
 /** A running consumer. */
