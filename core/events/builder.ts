@@ -3,11 +3,11 @@
  * RoomEvent. The caller chooses prev and auth events; this only formats them.
  */
 import { randomBytes } from 'node:crypto';
-import { encodeBase64, type SigningKey } from '../crypto/index.js';
+import { encodeBase64, encodeBase64Url, sha256, signingBytes, type SigningKey } from '../crypto/index.js';
 import { toRoomEvent } from './event.js';
-import { computeEventId, referenceHash, roomIdFromCreateEvent } from './hashes.js';
+import { computeEventId, contentHash, referenceHash } from './hashes.js';
+import { redactEvent } from './redaction.js';
 import type { RoomVersion } from './roomversions.js';
-import { signEvent } from './sign.js';
 import type { EventRef, JsonObject, PDUJson, RoomEvent } from './types.js';
 
 export interface EventFields {
@@ -79,9 +79,14 @@ export function buildEvent(fields: EventFields, serverName: string, key: Signing
   if (version.redaction !== 'v11') draft.origin = serverName;
   if (version.eventIdFormat === 'v1') draft.event_id = `$${randomBytes(12).toString('hex')}:${serverName}`;
 
-  const pdu = signEvent(draft, serverName, key, version);
+  // The signature and the reference hash cover the same bytes here (the redacted event
+  // without signatures; a new event has no unsigned, age_ts, or v3+ event_id yet): encode once.
+  const hashed: PDUJson = { ...draft, hashes: { sha256: contentHash(draft, version) } };
+  const bytes = signingBytes(redactEvent(hashed, version), { strict: version.strictCanonicalJson });
+  const pdu: PDUJson = { ...hashed, signatures: { [serverName]: { [key.keyId]: encodeBase64(key.sign(bytes)) } } };
   if (fields.unsigned !== undefined) pdu.unsigned = fields.unsigned;
-  const eventId = computeEventId(pdu, version);
-  const roomId = derivesRoomId ? roomIdFromCreateEvent(pdu, version) : fields.roomId;
+  const refHash = version.eventIdFormat === 'v1' ? undefined : sha256(bytes);
+  const eventId = refHash === undefined ? computeEventId(pdu, version) : `$${version.eventIdFormat === 'v3' ? encodeBase64(refHash) : encodeBase64Url(refHash)}`;
+  const roomId = derivesRoomId ? `!${encodeBase64Url(refHash ?? referenceHash(pdu, version))}` : fields.roomId;
   return { pdu, event: toRoomEvent(pdu, eventId, version, roomId) };
 }
