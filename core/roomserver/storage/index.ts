@@ -71,6 +71,7 @@ export class RoomserverStorage {
   private readonly eventIdsByNid = new LruCache<number, string>(65536);
   private readonly rooms = new Map<string, RoomRow>();
   private readonly roomIdsByNid = new Map<number, string>();
+  private readonly joined = new Map<number, readonly string[]>();
   private readonly s;
 
   constructor(readonly db: Database.Database) {
@@ -341,6 +342,7 @@ export class RoomserverStorage {
 
   setMembership(roomNid: number, userId: string, membership: string, eventNid: number): void {
     this.s.setMembership.run(roomNid, userId, membership, eventNid);
+    this.joined.delete(roomNid);
   }
 
   /** Marks a left (or banned) membership forgotten; false if the user is not out of the room. */
@@ -357,8 +359,17 @@ export class RoomserverStorage {
     return r ? { membership: r.membership as Membership, eventNid: r.event_nid } : undefined;
   }
 
+  /** Members with a membership, sorted. Joined members are cached per room (copies handed
+   * out): the consumers of every event ask for them. */
   members(roomNid: number, membership: Membership): string[] {
-    return this.s.members.all(roomNid, membership).map((r) => r.user_id);
+    if (membership !== 'join') return this.s.members.all(roomNid, membership).map((r) => r.user_id);
+    let joined = this.joined.get(roomNid);
+    if (!joined) {
+      joined = this.s.members.all(roomNid, 'join').map((r) => r.user_id);
+      if (this.joined.size >= ROOM_CACHE_SIZE) this.joined.clear();
+      this.joined.set(roomNid, joined);
+    }
+    return [...joined];
   }
 
   roomsForUser(userId: string, membership: Membership): string[] {
@@ -390,6 +401,7 @@ export class RoomserverStorage {
     this.eventIdsByNid.clear();
     this.rooms.clear();
     this.roomIdsByNid.clear();
+    this.joined.clear();
   }
 }
 
