@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { defaultConfig, type AxonConfig } from '../core/config.js';
@@ -12,6 +14,38 @@ async function json(res: Response): Promise<Record<string, unknown>> {
   const body = (await res.json()) as Record<string, unknown>;
   if (!res.ok) throw new Error(`${res.status} ${JSON.stringify(body)}`);
   return body;
+}
+
+/** Runs the load generator: `perSender` PUTs per token, all tokens at once; resolves seconds. */
+function loadGenerator(url: string, roomId: string, tokens: string[], perSender: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const w = new Worker(new URL('./send-worker.js', import.meta.url), { workerData: { url, roomId, tokens, perSender } });
+    w.once('message', (m: { seconds: number }) => resolve(m.seconds));
+    w.once('error', reject);
+  });
+}
+
+/** The same load against a bare node:http server that parses the body and answers a fixed
+ * event id: the ceiling this machine and load generator put on any homeserver's figure. */
+async function bareHttpBaseline(messages: number): Promise<number> {
+  const reply = JSON.stringify({ event_id: '$aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' });
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(reply) });
+      res.end(reply);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const tokens = Array.from({ length: 10 }, (_, i) => `t${i}`);
+    return messages / (await loadGenerator(`http://127.0.0.1:${port}`, '!bench:baseline', tokens, messages / tokens.length));
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+  }
 }
 
 /**
@@ -46,15 +80,7 @@ export async function clientApi(): Promise<Record<string, unknown>> {
     // machine shared with other work; the load average says how shared it was.
     const cpu0 = process.cpuUsage();
     const load = os.loadavg()[0]!;
-    const seconds = await profiled('client_api-send', () =>
-      new Promise<number>((resolve, reject) => {
-        const w = new Worker(new URL('./send-worker.js', import.meta.url), {
-          workerData: { url, roomId, tokens: senders.map((s) => s.access_token), perSender },
-        });
-        w.once('message', (m: { seconds: number }) => resolve(m.seconds));
-        w.once('error', reject);
-      }),
-    );
+    const seconds = await profiled('client_api-send', () => loadGenerator(url, String(roomId), senders.map((s) => s.access_token), perSender));
     const cpu = process.cpuUsage(cpu0);
 
     // Wake latency at steady state: first let every consumer (sync, search, notifications,
@@ -91,6 +117,8 @@ export async function clientApi(): Promise<Record<string, unknown>> {
       messages: perSender * senders.length,
       concurrent_senders: senders.length,
       messages_per_s: round((perSender * senders.length) / seconds, 0),
+      // Long enough for the JIT to settle, as the node's own figure comes after a warm-up.
+      bare_node_http_req_per_s: round(await bareHttpBaseline(10_000), 0),
       cpu_ms_per_message: round((cpu.user + cpu.system) / 1000 / (perSender * senders.length), 3),
       load_avg_1m: round(load, 1),
       room_output_batches: batches,
