@@ -1,6 +1,7 @@
 import type { AnyEndpoint } from '../http/index.js';
 import type { ClientApiDeps } from './deps.js';
 import { directoryEndpoints } from './routes/directory.js';
+import { userDirectoryEndpoints } from './routes/userdirectory.js';
 import { readMarkerEndpoints } from './routes/readmarkers.js';
 import { roomEndpoints } from './routes/rooms.js';
 import { sendEndpoints } from './routes/send.js';
@@ -20,6 +21,7 @@ export function clientApiEndpoints(deps: ClientApiDeps, opts: { baseUrl: () => s
     ...sendEndpoints(deps),
     ...stateEndpoints(deps),
     ...directoryEndpoints(deps),
+    ...userDirectoryEndpoints(deps),
     ...readMarkerEndpoints(deps),
   ];
 }

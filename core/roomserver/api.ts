@@ -139,6 +139,10 @@ export interface RoomserverQueryAPI {
   latestEvents(roomId: string): { eventIds: string[]; depth: number };
   /** Rooms the user is joined to (or invited / knocking), for sync bootstraps. */
   roomsForUser(userId: string, membership: Membership): string[];
+  /** The user directory's reach (client-server "User directory"): everyone joined to a room
+   * the user is in, or to a room with a public join rule or world-readable history, with
+   * their display name and avatar there. */
+  visibleUsers(userId: string): Map<string, { displayname?: string; avatar_url?: string }>;
   /** The id of the redaction applied to an event, if any. */
   redactedBy(eventId: string): string | undefined;
   /** Whether a local user may see an event, per history visibility and their membership. */

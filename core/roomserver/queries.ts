@@ -182,4 +182,25 @@ export class RoomQueries implements RoomserverQueryAPI {
   roomsForUser(userId: string, membership: Membership): string[] {
     return this.store.roomsForUser(userId, membership);
   }
+
+  visibleUsers(userId: string): Map<string, { displayname?: string; avatar_url?: string }> {
+    const mine = new Set(this.store.roomsForUser(userId, 'join'));
+    const out = new Map<string, { displayname?: string; avatar_url?: string }>();
+    for (const roomId of this.store.roomIds()) {
+      const open =
+        mine.has(roomId) ||
+        this.currentStateEvent(roomId, 'm.room.join_rules', '')?.content.join_rule === 'public' ||
+        this.currentStateEvent(roomId, 'm.room.history_visibility', '')?.content.history_visibility === 'world_readable';
+      if (!open) continue;
+      for (const member of this.joinedMembers(roomId)) {
+        if (out.has(member)) continue;
+        const content = this.currentStateEvent(roomId, 'm.room.member', member)?.content ?? {};
+        const p: { displayname?: string; avatar_url?: string } = {};
+        if (typeof content.displayname === 'string') p.displayname = content.displayname;
+        if (typeof content.avatar_url === 'string') p.avatar_url = content.avatar_url;
+        out.set(member, p);
+      }
+    }
+    return out;
+  }
 }

@@ -24,6 +24,9 @@ class MemoryUsers implements UserAPI {
   profile() {
     return undefined;
   }
+  searchProfiles() {
+    return [];
+  }
   accountData(userId: string, roomId: string | undefined, type: string): JsonObject | undefined {
     return this.data.get(`${userId}|${roomId ?? ''}|${type}`);
   }

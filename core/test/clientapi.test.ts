@@ -370,4 +370,29 @@ describe.skipIf(specMissing)('client-server API over HTTP, checked against the s
     const carolSync = await ok('GET', '/sync', '/sync', C());
     expect(Object.keys(carolSync.rooms.invite)).toContain(roomId);
   });
+
+  it('user directory: local users and users seen in rooms, by id or display name, ranked and limited', async () => {
+    const dave = await registerUser(url, 'dave_in_no_room');
+    const search = (search_term: string, limit?: number, token = C()) =>
+      ok('POST', '/user_directory/search', '/user_directory/search', { ...token, body: { search_term, ...(limit !== undefined ? { limit } : {}) } });
+    // By display name (set in the profile test), in any case.
+    const byName = await search('alice a.');
+    expect(byName.results).toEqual([expect.objectContaining({ user_id: alice.user_id, display_name: 'Alice A.' })]);
+    expect(byName.limited).toBe(false);
+    // A local user who is in no room is found too.
+    expect((await search('DAVE_IN')).results.map((u: Json) => u.user_id)).toEqual([dave.user_id]);
+    // By id; a name or id that starts with the term ranks first.
+    const all = await search(alice.user_id.split(':')[1]!);
+    expect(all.results.map((u: Json) => u.user_id)).toEqual(expect.arrayContaining([alice.user_id, bob.user_id, carol.user_id, dave.user_id]));
+    const limited = await search(alice.user_id.split(':')[1]!, 2);
+    expect(limited.results).toHaveLength(2);
+    expect(limited.limited).toBe(true);
+    expect((await search('zzz-nobody')).results).toEqual([]);
+    // LIKE wildcards are plain characters.
+    expect((await search('%')).results).toEqual([]);
+    expect((await search('_in_no_')).results.map((u: Json) => u.user_id)).toEqual([dave.user_id]);
+    await fails(400, 'M_MISSING_PARAM', 'POST', '/user_directory/search', { ...C(), body: {} });
+    await fails(400, 'M_BAD_JSON', 'POST', '/user_directory/search', { ...C(), body: { search_term: 5 } });
+    await fails(401, 'M_MISSING_TOKEN', 'POST', '/user_directory/search', { body: { search_term: 'a' } });
+  });
 });

@@ -26,6 +26,9 @@ export interface UserAPI {
   /** Whether a local account exists (deactivated ones included). */
   accountExists(userId: string): boolean;
   profile(userId: string): Profile | undefined;
+  /** Local, active accounts whose user id or display name contains `term` (any case), at
+   * most `limit`: the local half of the user directory. */
+  searchProfiles(term: string, limit: number): Array<{ userId: string } & Profile>;
   /** Account data content (global when roomId is undefined). */
   accountData(userId: string, roomId: string | undefined, type: string): JsonObject | undefined;
   /** A filter the user uploaded (POST /user/{userId}/filter). */

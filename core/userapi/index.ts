@@ -162,6 +162,14 @@ export class UserApi implements UserAPI {
     return lp !== undefined && this.storage.account(lp) !== undefined;
   }
 
+  searchProfiles(term: string, limit: number): Array<{ userId: string } & Profile> {
+    return this.storage.searchAccounts(this.serverName, term, limit).map((r) => ({
+      userId: `@${r.localpart}:${this.serverName}`,
+      ...(r.displayname !== null ? { displayname: r.displayname } : {}),
+      ...(r.avatar_url !== null ? { avatar_url: r.avatar_url } : {}),
+    }));
+  }
+
   profile(userId: string): Profile | undefined {
     const lp = this.localpartOf(userId);
     const row = lp === undefined ? undefined : this.storage.account(lp);

@@ -95,6 +95,10 @@ export class UserApiStorage {
 
   constructor(readonly db: Database.Database) {
     this.s = {
+      searchAccounts: db.prepare<[string, string, string, number], AccountRow>(
+        `SELECT localpart, password_hash, is_admin, deactivated, displayname, avatar_url FROM ua_accounts
+         WHERE deactivated = 0 AND ('@' || localpart || ':' || ? LIKE ? ESCAPE '\\' OR displayname LIKE ? ESCAPE '\\') ORDER BY localpart LIMIT ?`,
+      ),
       account: db.prepare<[string], AccountRow>('SELECT localpart, password_hash, is_admin, deactivated, displayname, avatar_url FROM ua_accounts WHERE localpart = ?'),
       insertAccount: db.prepare<[string, string | null, number, number, string | null]>(
         'INSERT INTO ua_accounts (localpart, password_hash, created_ts, is_admin, displayname) VALUES (?, ?, ?, ?, ?)',
@@ -140,6 +144,12 @@ export class UserApiStorage {
 
   account(localpart: string): AccountRow | undefined {
     return this.s.account.get(localpart);
+  }
+
+  /** Active accounts whose user id or display name contains `term` (ASCII case-insensitive). */
+  searchAccounts(serverName: string, term: string, limit: number): AccountRow[] {
+    const like = `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    return this.s.searchAccounts.all(serverName, like, like, limit);
   }
 
   insertAccount(localpart: string, passwordHash: string | null, isAdmin: boolean, displayname: string | null): void {

@@ -112,6 +112,7 @@ export class RoomserverStorage {
       ),
       forgotten: db.prepare<[number, string], { forgotten: number }>('SELECT forgotten FROM rs_membership WHERE room_nid = ? AND user_id = ?'),
       members: db.prepare<[number, string], { user_id: string }>('SELECT user_id FROM rs_membership WHERE room_nid = ? AND membership = ? ORDER BY user_id'),
+      roomIds: db.prepare<[], { room_id: string }>('SELECT room_id FROM rs_rooms WHERE create_event_nid != 0 ORDER BY room_id'),
       roomsForUser: db.prepare<[string, string], { room_id: string }>(
         'SELECT r.room_id FROM rs_membership m JOIN rs_rooms r ON r.room_nid = m.room_nid WHERE m.user_id = ? AND m.membership = ? ORDER BY r.room_id',
       ),
@@ -370,6 +371,10 @@ export class RoomserverStorage {
       this.joined.set(roomNid, joined);
     }
     return [...joined];
+  }
+
+  roomIds(): string[] {
+    return this.s.roomIds.all().map((r) => r.room_id);
   }
 
   roomsForUser(userId: string, membership: Membership): string[] {
