@@ -102,6 +102,21 @@ export function syncEndpoints(api: SyncApi): Endpoint[] {
         api.context(me(requester), params.roomId, params.eventId, query.limit ?? 10, parseRoomEventFilter(query.filter)),
     }),
   ];
+  list.push(
+    endpoint({
+      method: 'GET',
+      path: '/_matrix/client/v1/rooms/:roomId/threads',
+      auth: 'user',
+      params: z.object({ roomId }),
+      query: z.object({ include: z.enum(['all', 'participated']).optional(), from: z.string().optional(), limit: limitOf(100).optional() }),
+      handler: ({ params, query, requester }) =>
+        api.threads(me(requester), params.roomId, {
+          include: query.include ?? 'all',
+          from: query.from !== undefined ? parseToken(query.from, 'from').pdu : undefined,
+          limit: query.limit ?? 20,
+        }),
+    }) as (typeof list)[number],
+  );
   const relationsQuery = z.object({
     from: z.string().optional(),
     to: z.string().optional(),

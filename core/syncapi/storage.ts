@@ -318,6 +318,29 @@ export class SyncStorage {
     return this.s.receiptsBetween.all(roomId, after, upTo);
   }
   /** Relations to `target`, filtered by rel type and event type, in the given direction. */
+  /** Thread roots of a room with their newest reply at or below `maxPos`, newest first:
+   * the root, the position of its latest reply and the number of replies. */
+  threadRoots(roomId: string, maxPos: number, limit: number): Array<{ root: string; latest: number; count: number }> {
+    return this.raw
+      .prepare<[string, number, number], { root: string; latest: number; count: number }>(
+        `SELECT target_event_id AS root, MAX(pos) AS latest, COUNT(*) AS count FROM sy_relations
+         WHERE room_id = ? AND rel_type = 'm.thread' GROUP BY target_event_id HAVING MAX(pos) <= ? ORDER BY latest DESC LIMIT ?`,
+      )
+      .all(roomId, maxPos, limit);
+  }
+
+  /** Whether the user sent a reply in the thread. */
+  repliedInThread(roomId: string, root: string, userId: string): boolean {
+    return (
+      this.raw
+        .prepare<[string, string, string], { one: number }>(
+          `SELECT 1 AS one FROM sy_relations r JOIN sy_events e ON e.event_id = r.event_id
+           WHERE r.room_id = ? AND r.target_event_id = ? AND r.rel_type = 'm.thread' AND e.sender = ? LIMIT 1`,
+        )
+        .get(roomId, root, userId) !== undefined
+    );
+  }
+
   relations(roomId: string, target: string, relType: string | undefined, eventType: string | undefined, dir: 'b' | 'f', from: number, to: number, limit: number): EventRow[] {
     const where = ['r.room_id = ?', 'r.target_event_id = ?'];
     const args: Array<string | number> = [roomId, target];

@@ -371,6 +371,47 @@ describe.skipIf(specMissing)('client-server API over HTTP, checked against the s
     expect(Object.keys(carolSync.rooms.invite)).toContain(roomId);
   });
 
+  it('threads: roots by latest reply with their summary, participated only, pages', async () => {
+    const { room_id: r } = await ok('POST', '/createRoom', '/createRoom', { ...A(), body: { preset: 'public_chat' } });
+    await ok('POST', '/join/{roomIdOrAlias}', `/join/${enc(r)}`, { ...B(), body: {} });
+    let n = 0;
+    const send = async (who: { token: string }, content: Json) =>
+      (await ok('PUT', '/rooms/{roomId}/send/{eventType}/{txnId}', `/rooms/${enc(r)}/send/m.room.message/th${++n}`, { ...who, body: { msgtype: 'm.text', ...content } }))
+        .event_id as string;
+    const inThread = (root: string) => ({ 'm.relates_to': { rel_type: 'm.thread', event_id: root } });
+    const first = await send(A(), { body: 'first root' });
+    const second = await send(B(), { body: 'second root' });
+    await send(B(), { body: 'reply 1', ...inThread(first) });
+    await send(A(), { body: 'reply 2', ...inThread(second) });
+    const latest = await send(B(), { body: 'reply 3', ...inThread(first) });
+    await node.log.drain();
+    const threads = (token: { token: string }, query: Record<string, string> = {}) =>
+      ok('GET', '/rooms/{roomId}/threads', `/_matrix/client/v1/rooms/${enc(r)}/threads`, { ...token, query });
+
+    // The first thread had the latest reply: it comes first, with its summary.
+    const all = await threads(A());
+    expect(all.chunk.map((e: Json) => e.event_id)).toEqual([first, second]);
+    expect(all.chunk[0].unsigned['m.relations']['m.thread']).toMatchObject({ count: 2, current_user_participated: true, latest_event: { event_id: latest } });
+    expect(all.next_batch).toBeUndefined();
+    // Bob replied in the first thread and started the second: both are his.
+    expect((await threads(B(), { include: 'participated' })).chunk).toHaveLength(2);
+    // Alice replied only in the second, and started the first; Bob's own thread is not hers.
+    const third = await send(B(), { body: 'third root' });
+    await send(B(), { body: 'reply 4', ...inThread(third) });
+    await node.log.drain();
+    expect((await threads(A(), { include: 'participated' })).chunk.map((e: Json) => e.event_id)).toEqual([first, second]);
+    expect((await threads(A())).chunk.map((e: Json) => e.event_id)).toEqual([third, first, second]);
+    // Pages of two.
+    const page1 = await threads(A(), { limit: '2' });
+    expect(page1.chunk.map((e: Json) => e.event_id)).toEqual([third, first]);
+    const page2 = await threads(A(), { limit: '2', from: page1.next_batch });
+    expect(page2.chunk.map((e: Json) => e.event_id)).toEqual([second]);
+    expect(page2.next_batch).toBeUndefined();
+    // Carol never joined: not allowed to list the room's threads.
+    await fails(403, 'M_FORBIDDEN', 'GET', `/_matrix/client/v1/rooms/${enc(r)}/threads`, C());
+    await fails(400, 'M_INVALID_PARAM', 'GET', `/_matrix/client/v1/rooms/${enc(r)}/threads`, { ...A(), query: { include: 'some' } });
+  });
+
   it('user directory: local users and users seen in rooms, by id or display name, ranked and limited', async () => {
     const dave = await registerUser(url, 'dave_in_no_room');
     const search = (search_term: string, limit?: number, token = C()) =>
