@@ -304,6 +304,26 @@ export class SyncApi implements SyncAPI {
     return ev;
   }
 
+  /** A timeline event with its bundled aggregations (client-server "Aggregations of child
+   * events"): the thread summary of a thread root, and the newest edit of an edited event. */
+  renderTimeline(row: EventRow, requester: Requester, now = Date.now()): JsonObject {
+    const ev = this.render(row, requester, now);
+    const agg = this.store.aggregations(row.room_id, row.event_id, row.sender);
+    if (!agg.thread && !agg.edit) return ev;
+    const relations: JsonObject = {};
+    if (agg.thread) {
+      const latest = this.store.eventAt(agg.thread.latest);
+      if (latest) {
+        const participated = row.sender === requester.userId || this.store.repliedInThread(row.room_id, row.event_id, requester.userId);
+        relations['m.thread'] = { latest_event: this.render(latest, requester, now), count: agg.thread.count, current_user_participated: participated };
+      }
+    }
+    if (agg.edit) relations['m.replace'] = this.render(agg.edit, requester, now);
+    const unsigned = ev.unsigned as JsonObject;
+    unsigned['m.relations'] = { ...((unsigned['m.relations'] as JsonObject | undefined) ?? {}), ...relations };
+    return ev;
+  }
+
   private stateEvents(state: StateMap, keep: (row: EventRow) => boolean, requester: Requester): JsonObject[] {
     const out: JsonObject[] = [];
     for (const id of state.values()) {
@@ -512,7 +532,7 @@ export class SyncApi implements SyncAPI {
       stateCount: stateEvents.length,
       body: {
         state: { events: stateEvents },
-        timeline: { events: rows.map((r) => this.render(r, requester)), limited, prev_batch: formatToken(prev) },
+        timeline: { events: rows.map((r) => this.renderTimeline(r, requester)), limited, prev_batch: formatToken(prev) },
       } as JsonObject,
     };
   }
@@ -554,7 +574,7 @@ export class SyncApi implements SyncAPI {
       q.dir === 'b'
         ? this.scanBack(roomId, from, q.to ?? Number.MIN_SAFE_INTEGER, q.limit, keep)
         : this.scanForward(roomId, from, Math.min(q.to ?? now.pdu, now.pdu), q.limit, keep);
-    const out: JsonObject = { start: formatToken({ ...now, pdu: from }), chunk: rows.map((r) => this.render(r, requester)) };
+    const out: JsonObject = { start: formatToken({ ...now, pdu: from }), chunk: rows.map((r) => this.renderTimeline(r, requester)) };
     if (!exhausted && rows.length > 0) out.end = formatToken({ ...now, pdu: q.dir === 'b' ? rows[rows.length - 1]!.pos - 1 : rows[rows.length - 1]!.pos });
     if (q.filter.lazy_load_members && rows.length > 0) {
       const senders = new Set(rows.map((r) => r.sender));
@@ -581,9 +601,9 @@ export class SyncApi implements SyncAPI {
     const senders = new Set(all.map((r) => r.sender));
     const state = this.stateEvents(this.store.stateAt(roomId, endPos), this.stateKeep(filter, requester, senders), requester);
     return {
-      event: this.render(ev, requester),
-      events_before: before.map((r) => this.render(r, requester)),
-      events_after: after.map((r) => this.render(r, requester)),
+      event: this.renderTimeline(ev, requester),
+      events_before: before.map((r) => this.renderTimeline(r, requester)),
+      events_after: after.map((r) => this.renderTimeline(r, requester)),
       start: formatToken({ ...now, pdu: startPos }),
       end: formatToken({ ...now, pdu: endPos }),
       state,
@@ -615,8 +635,9 @@ export class SyncApi implements SyncAPI {
           more = true;
           break scan;
         }
-        const ev = this.render(root, requester);
+        const ev = this.renderTimeline(root, requester);
         const unsigned = ev.unsigned as JsonObject;
+        // The summary as of this page (a newer reply may have come since `from`).
         unsigned['m.relations'] = {
           ...((unsigned['m.relations'] as JsonObject | undefined) ?? {}),
           'm.thread': { latest_event: this.render(latest, requester), count: t.count, current_user_participated: participated },
@@ -658,7 +679,7 @@ export class SyncApi implements SyncAPI {
       if (more || batch.length < SCAN_BATCH) break;
       cursor = q.dir === 'b' ? batch[batch.length - 1]!.pos - 1 : batch[batch.length - 1]!.pos;
     }
-    const out: JsonObject = { chunk: rows.map((r) => this.render(r, requester)) };
+    const out: JsonObject = { chunk: rows.map((r) => this.renderTimeline(r, requester)) };
     if (more) out.next_batch = formatToken({ ...now, pdu: q.dir === 'b' ? rows[rows.length - 1]!.pos - 1 : rows[rows.length - 1]!.pos });
     if (q.from !== undefined) out.prev_batch = formatToken({ ...now, pdu: q.from });
     return out;

@@ -318,6 +318,32 @@ export class SyncStorage {
     return this.s.receiptsBetween.all(roomId, after, upTo);
   }
   /** Relations to `target`, filtered by rel type and event type, in the given direction. */
+  /** What bundled aggregations need of an event's children: thread replies (count, newest
+   * position) and the newest edit by the event's own sender. Empty for most events. */
+  aggregations(roomId: string, eventId: string, sender: string): { thread?: { count: number; latest: number }; edit?: EventRow } {
+    const out: { thread?: { count: number; latest: number }; edit?: EventRow } = {};
+    for (const r of this.raw
+      .prepare<[string, string], { rel_type: string; count: number; latest: number }>(
+        `SELECT rel_type, COUNT(*) AS count, MAX(pos) AS latest FROM sy_relations
+         WHERE room_id = ? AND target_event_id = ? AND rel_type IN ('m.thread', 'm.replace') GROUP BY rel_type`,
+      )
+      .all(roomId, eventId)) {
+      if (r.rel_type === 'm.thread') out.thread = { count: r.count, latest: r.latest };
+      else
+        out.edit = this.raw
+          .prepare<[string, string, string], EventRow>(
+            `SELECT e.* FROM sy_relations r JOIN sy_events e ON e.event_id = r.event_id
+             WHERE r.room_id = ? AND r.target_event_id = ? AND r.rel_type = 'm.replace' AND e.sender = ? ORDER BY e.pos DESC LIMIT 1`,
+          )
+          .get(roomId, eventId, sender);
+    }
+    return out;
+  }
+
+  eventAt(pos: number): EventRow | undefined {
+    return this.raw.prepare<[number], EventRow>('SELECT * FROM sy_events WHERE pos = ?').get(pos);
+  }
+
   /** Thread roots of a room with their newest reply at or below `maxPos`, newest first:
    * the root, the position of its latest reply and the number of replies. */
   threadRoots(roomId: string, maxPos: number, limit: number): Array<{ root: string; latest: number; count: number }> {

@@ -407,6 +407,19 @@ describe.skipIf(specMissing)('client-server API over HTTP, checked against the s
     const page2 = await threads(A(), { limit: '2', from: page1.next_batch });
     expect(page2.chunk.map((e: Json) => e.event_id)).toEqual([second]);
     expect(page2.next_batch).toBeUndefined();
+    // Timelines bundle the same summary, and an edit by the original's sender.
+    const edit = await send(A(), { body: '* first root, edited', 'm.new_content': { msgtype: 'm.text', body: 'first root, edited' }, 'm.relates_to': { rel_type: 'm.replace', event_id: first } });
+    await send(B(), { body: '* not yours to edit', 'm.new_content': { msgtype: 'm.text', body: 'hijack' }, 'm.relates_to': { rel_type: 'm.replace', event_id: first } });
+    await node.log.drain();
+    const msgs = await ok('GET', '/rooms/{roomId}/messages', `/rooms/${enc(r)}/messages`, { ...A(), query: { dir: 'b', limit: '50' } });
+    const rootInTimeline = msgs.chunk.find((e: Json) => e.event_id === first);
+    expect(rootInTimeline.unsigned['m.relations']['m.thread']).toMatchObject({ count: 2, current_user_participated: true, latest_event: { event_id: latest } });
+    expect(rootInTimeline.unsigned['m.relations']['m.replace'].event_id).toBe(edit);
+    expect(msgs.chunk.find((e: Json) => e.event_id === second).unsigned['m.relations']['m.thread'].count).toBe(1);
+    expect(msgs.chunk.find((e: Json) => e.event_id === latest).unsigned['m.relations']).toBeUndefined();
+    const synced = await ok('GET', '/sync', '/sync', { ...B(), query: { timeout: '0', filter: JSON.stringify({ room: { timeline: { limit: 50 } } }) } });
+    const rootInSync = synced.rooms.join[r].timeline.events.find((e: Json) => e.event_id === first);
+    expect(rootInSync.unsigned['m.relations']['m.thread']).toMatchObject({ count: 2, current_user_participated: true });
     // Carol never joined: not allowed to list the room's threads.
     await fails(403, 'M_FORBIDDEN', 'GET', `/_matrix/client/v1/rooms/${enc(r)}/threads`, C());
     await fails(400, 'M_INVALID_PARAM', 'GET', `/_matrix/client/v1/rooms/${enc(r)}/threads`, { ...A(), query: { include: 'some' } });
