@@ -209,6 +209,8 @@ describe('registration tokens', () => {
     const validity = `${REG}/m.login.registration_token/validity`;
     expect((await h.call('GET', `${validity}?token=letmein`)).json).toEqual({ valid: true });
     expect((await h.call('GET', `${validity}?token=nope`)).json).toEqual({ valid: false });
+    // The spec's own path, under v1.
+    expect((await h.call('GET', `/_matrix/client/v1/register/m.login.registration_token/validity?token=letmein`)).json).toEqual({ valid: true });
   });
 });
 

@@ -52,15 +52,18 @@ export function registerEndpoints(api: UserApi): Endpoint[] {
         return { available: true };
       },
     }),
-    route({
-      method: 'GET',
-      path: `${CS}/register/m.login.registration_token/validity`,
-      auth: 'none',
-      query: z.object({ token: z.string() }),
-      handler: ({ query }) => {
-        if (api.config.registration !== 'open') throw new MatrixError(403, 'M_FORBIDDEN', 'Registration is not enabled');
-        return { valid: (api.config.registrationTokens ?? []).includes(query.token) };
-      },
-    }),
+    // The spec's path is under v1; clients that predate it asked under v3.
+    ...['/_matrix/client/v1', CS].map((prefix) =>
+      route({
+        method: 'GET',
+        path: `${prefix}/register/m.login.registration_token/validity`,
+        auth: 'none',
+        query: z.object({ token: z.string() }),
+        handler: ({ query }) => {
+          if (api.config.registration !== 'open') throw new MatrixError(403, 'M_FORBIDDEN', 'Registration is not enabled');
+          return { valid: (api.config.registrationTokens ?? []).includes(query.token) };
+        },
+      }),
+    ),
   ];
 }
