@@ -611,6 +611,15 @@ export class SyncApi implements SyncAPI {
   }
 
   /** GET /relations/{eventId}[/{relType}[/{eventType}]]. */
+  /** GET /timestamp_to_event: the visible event nearest `ts` in the direction asked. */
+  eventAtTime(requester: Requester, roomId: string, ts: number, dir: 'f' | 'b'): JsonObject {
+    const vis = this.visibility(roomId, requester.userId);
+    const row = this.store.eventsByTime(roomId, ts, dir, SCAN_BATCH).find((r) => vis.canSee(r));
+    if (!row) throw notFound(`No event ${dir === 'f' ? 'at or after' : 'at or before'} ${ts} in the room`);
+    const ev = JSON.parse(row.json) as JsonObject;
+    return { event_id: row.event_id, origin_server_ts: ev.origin_server_ts as number };
+  }
+
   /** GET /threads: the room's thread roots by their latest reply, newest first, each with its
    * thread summary bundled (`unsigned.m.relations.m.thread`), as the spec asks. */
   threads(requester: Requester, roomId: string, q: { include: 'all' | 'participated'; from?: number; limit: number }): JsonObject {

@@ -117,6 +117,16 @@ export function syncEndpoints(api: SyncApi): Endpoint[] {
         }),
     }) as (typeof list)[number],
   );
+  list.push(
+    endpoint({
+      method: 'GET',
+      path: '/_matrix/client/v1/rooms/:roomId/timestamp_to_event',
+      auth: 'user',
+      params: z.object({ roomId }),
+      query: z.object({ ts: z.coerce.number().int().min(0), dir: z.enum(['f', 'b']) }),
+      handler: ({ params, query, requester }) => api.eventAtTime(me(requester), params.roomId, query.ts, query.dir),
+    }) as (typeof list)[number],
+  );
   const relationsQuery = z.object({
     from: z.string().optional(),
     to: z.string().optional(),

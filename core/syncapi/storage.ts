@@ -340,6 +340,19 @@ export class SyncStorage {
     return out;
   }
 
+  /** Timeline events of a room from `ts` on (dir f) or back from it (dir b), nearest first.
+   * It reads the timestamps out of the stored JSON: jumping to a date is rare enough not to
+   * index every event by time. */
+  eventsByTime(roomId: string, ts: number, dir: 'f' | 'b', limit: number): EventRow[] {
+    const sql =
+      dir === 'f'
+        ? `SELECT * FROM sy_events WHERE room_id = ? AND in_timeline = 1 AND json_extract(json, '$.origin_server_ts') >= ?
+           ORDER BY json_extract(json, '$.origin_server_ts') ASC, pos ASC LIMIT ?`
+        : `SELECT * FROM sy_events WHERE room_id = ? AND in_timeline = 1 AND json_extract(json, '$.origin_server_ts') <= ?
+           ORDER BY json_extract(json, '$.origin_server_ts') DESC, pos DESC LIMIT ?`;
+    return this.raw.prepare<[string, number, number], EventRow>(sql).all(roomId, ts, limit);
+  }
+
   eventAt(pos: number): EventRow | undefined {
     return this.raw.prepare<[number], EventRow>('SELECT * FROM sy_events WHERE pos = ?').get(pos);
   }

@@ -420,6 +420,21 @@ describe.skipIf(specMissing)('client-server API over HTTP, checked against the s
     const synced = await ok('GET', '/sync', '/sync', { ...B(), query: { timeout: '0', filter: JSON.stringify({ room: { timeline: { limit: 50 } } }) } });
     const rootInSync = synced.rooms.join[r].timeline.events.find((e: Json) => e.event_id === first);
     expect(rootInSync.unsigned['m.relations']['m.thread']).toMatchObject({ count: 2, current_user_participated: true });
+    // Jump to a date: the nearest event either way, by its timestamp.
+    const at = (ts: number, dir: string) => call('GET', `/_matrix/client/v1/rooms/${enc(r)}/timestamp_to_event`, { ...A(), query: { ts: String(ts), dir } });
+    const firstEv = await ok('GET', '/rooms/{roomId}/event/{eventId}', `/rooms/${enc(r)}/event/${enc(first)}`, A());
+    const forward = await ok('GET', '/rooms/{roomId}/timestamp_to_event', `/_matrix/client/v1/rooms/${enc(r)}/timestamp_to_event`, {
+      ...A(),
+      query: { ts: String(firstEv.origin_server_ts), dir: 'f' },
+    });
+    expect(forward.origin_server_ts).toBe(firstEv.origin_server_ts);
+    const lastOne = await at(Date.now() + 60_000, 'b');
+    expect(lastOne.status).toBe(200);
+    expect(lastOne.body.origin_server_ts).toBeGreaterThanOrEqual(firstEv.origin_server_ts);
+    expect((await at(Date.now() + 60_000, 'f')).body.errcode).toBe('M_NOT_FOUND');
+    const created = await at(0, 'f');
+    expect(created.body.origin_server_ts).toBeLessThanOrEqual(firstEv.origin_server_ts);
+    expect((await at(0, 'x')).body.errcode).toBe('M_INVALID_PARAM');
     // Carol never joined: not allowed to list the room's threads.
     await fails(403, 'M_FORBIDDEN', 'GET', `/_matrix/client/v1/rooms/${enc(r)}/threads`, C());
     await fails(400, 'M_INVALID_PARAM', 'GET', `/_matrix/client/v1/rooms/${enc(r)}/threads`, { ...A(), query: { include: 'some' } });
