@@ -230,6 +230,9 @@ export interface RoomserverFederationAPI {
 export interface RoomserverDirectoryAPI {
   /** A page of the public room directory (summaries, `next_batch`/`prev_batch`). */
   publicRooms(limit: number | undefined, since: string | undefined, term: string | undefined): Record<string, unknown>;
+  /** GET /hierarchy: the space's rooms the user may see, breadth first, paged. Throws
+   * MatrixError 403 when the user may not see the root, 400 on a bad `from`. */
+  spaceHierarchy(userId: string, roomId: string, opts: { suggestedOnly: boolean; maxDepth?: number; limit?: number; from?: string }): Record<string, unknown>;
 }
 
 export type RoomserverAPI = RoomserverDirectoryAPI & RoomserverInputAPI & RoomserverQueryAPI & RoomserverPerformAPI & RoomserverAliasAPI & RoomserverFederationAPI;

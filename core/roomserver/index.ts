@@ -24,6 +24,7 @@ import { authEventTypesNeeded, checkAuth } from './auth/index.js';
 import { InputProcessor, type KeyProvider } from './input.js';
 import { KeyedQueue } from './queue.js';
 import { RoomAliases } from './aliases.js';
+import { spaceHierarchy, type HierarchyOptions } from './hierarchy.js';
 import { publicRoomsPage } from './publicrooms.js';
 import { initialRoomEvents } from './createroom.js';
 import { RoomQueries } from './queries.js';
@@ -344,6 +345,10 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
   }
   publicRooms(limit: number | undefined, since: string | undefined, term: string | undefined): Record<string, unknown> {
     return publicRoomsPage(this, limit, since, term);
+  }
+
+  spaceHierarchy(userId: string, roomId: string, opts: HierarchyOptions): Record<string, unknown> {
+    return spaceHierarchy(this, userId, roomId, opts);
   }
   publishedRooms(): string[] {
     return this.aliases.publishedRooms();

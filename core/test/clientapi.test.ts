@@ -440,6 +440,45 @@ describe.skipIf(specMissing)('client-server API over HTTP, checked against the s
     await fails(400, 'M_INVALID_PARAM', 'GET', `/_matrix/client/v1/rooms/${enc(r)}/threads`, { ...A(), query: { include: 'some' } });
   });
 
+  it('space hierarchy: visible rooms breadth first with their children, suggested only, depth, pages', async () => {
+    const create = async (body: Json) => (await ok('POST', '/createRoom', '/createRoom', { ...A(), body })).room_id as string;
+    const space = await create({ preset: 'public_chat', name: 'Space', creation_content: { type: 'm.space' } });
+    const sub = await create({ preset: 'public_chat', name: 'Sub space', creation_content: { type: 'm.space' } });
+    const lobby = await create({ preset: 'public_chat', name: 'Lobby' });
+    const secret = await create({ preset: 'private_chat', name: 'Secret' });
+    const deep = await create({ preset: 'public_chat', name: 'Deep' });
+    const server = alice.user_id.split(':').slice(1).join(':');
+    const child = (parent: string, childId: string, content: Json) =>
+      ok('PUT', '/rooms/{roomId}/state/{eventType}/{stateKey}', `/rooms/${enc(parent)}/state/m.space.child/${enc(childId)}`, { ...A(), body: { via: [server], ...content } });
+    await child(space, lobby, { order: 'b', suggested: true });
+    await child(space, sub, { order: 'a' });
+    await child(space, secret, {});
+    await child(sub, deep, {});
+    // A child without via is no child.
+    await ok('PUT', '/rooms/{roomId}/state/{eventType}/{stateKey}', `/rooms/${enc(space)}/state/m.space.child/${enc(roomId)}`, { ...A(), body: {} });
+    await node.log.drain();
+    const hierarchy = (token: { token: string }, query: Record<string, string> = {}) =>
+      ok('GET', '/rooms/{roomId}/hierarchy', `/_matrix/client/v1/rooms/${enc(space)}/hierarchy`, { ...token, query });
+
+    // Bob is in none of them: the private room stays hidden from him, ordered children come first.
+    const forBob = await hierarchy(B());
+    expect(forBob.rooms.map((r: Json) => r.room_id)).toEqual([space, sub, lobby, deep]);
+    expect(forBob.rooms[0]).toMatchObject({ name: 'Space', room_type: 'm.space', join_rule: 'public', num_joined_members: 1 });
+    expect(forBob.rooms[0].children_state.map((e: Json) => e.state_key)).toEqual([sub, lobby, secret]);
+    // Alice is in the private room.
+    expect((await hierarchy(A())).rooms.map((r: Json) => r.room_id)).toEqual([space, sub, lobby, secret, deep]);
+    expect((await hierarchy(B(), { suggested_only: 'true' })).rooms.map((r: Json) => r.room_id)).toEqual([space, lobby]);
+    expect((await hierarchy(B(), { max_depth: '1' })).rooms.map((r: Json) => r.room_id)).toEqual([space, sub, lobby]);
+    const page1 = await hierarchy(B(), { limit: '2' });
+    expect(page1.rooms.map((r: Json) => r.room_id)).toEqual([space, sub]);
+    const page2 = await hierarchy(B(), { limit: '2', from: page1.next_batch });
+    expect(page2.rooms.map((r: Json) => r.room_id)).toEqual([lobby, deep]);
+    expect(page2.next_batch).toBeUndefined();
+    // Carol may not see the private room as a root.
+    await fails(403, 'M_FORBIDDEN', 'GET', `/_matrix/client/v1/rooms/${enc(secret)}/hierarchy`, C());
+    await fails(400, 'M_INVALID_PARAM', 'GET', `/_matrix/client/v1/rooms/${enc(space)}/hierarchy`, { ...B(), query: { from: 'nonsense' } });
+  });
+
   it('user directory: local users and users seen in rooms, by id or display name, ranked and limited', async () => {
     const dave = await registerUser(url, 'dave_in_no_room');
     const search = (search_term: string, limit?: number, token = C()) =>

@@ -19,7 +19,22 @@ export function directoryEndpoints(deps: ClientApiDeps): AnyEndpoint[] {
     return deps.federation.publicRooms(server, limit, since);
   };
 
+  const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
   return [
+    endpoint({
+      method: 'GET',
+      path: '/_matrix/client/v1/rooms/:roomId/hierarchy',
+      auth: 'user',
+      params: z.object({ roomId: roomIdSchema }),
+      query: z.object({
+        suggested_only: bool.optional(),
+        limit: z.coerce.number().int().min(1).optional(),
+        max_depth: z.coerce.number().int().min(0).optional(),
+        from: z.string().optional(),
+      }),
+      handler: ({ params, query, requester }) =>
+        rs.spaceHierarchy(requester!.userId, params.roomId, { suggestedOnly: query.suggested_only ?? false, maxDepth: query.max_depth, limit: query.limit, from: query.from }),
+    }),
     endpoint({
       method: 'GET',
       path: '/_matrix/client/v3/directory/room/:roomAlias',
