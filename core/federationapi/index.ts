@@ -110,8 +110,6 @@ export class FederationApi implements FederationAPI {
       this.deps.log.consume<RoomOutput>(ROOM_OUTPUT_TOPIC, {
         name: 'federationapi',
         fromOffset: this.offsets.get('federation.room'),
-        // One commit and one transaction per destination for many events under load.
-        lingerMs: 5,
         handle: (msgs) => this.commit('federation.room', msgs, (m, kick) => this.onRoomOutput(m.value, kick)),
       }),
       this.deps.log.consume<ReceiptOutput>(RECEIPT_TOPIC, {
