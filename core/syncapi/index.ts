@@ -124,6 +124,7 @@ export class SyncApi implements SyncAPI {
   private readonly offsets: OffsetStore;
   private readonly ingest: SyncIngest;
   private readonly consumers: Consumer[] = [];
+  private readonly roomConsumer: Consumer;
   /** Consumers of topics other components declare, started once they exist. */
   private readonly lateConsumers = new Map<string, Consumer>();
   /** Current typing list per room, with the typing position it last changed at. */
@@ -140,13 +141,12 @@ export class SyncApi implements SyncAPI {
     this.store = new SyncStorage(deps.db.raw);
     this.offsets = createOffsetStore(deps.db.raw, 'sy_offsets');
     this.ingest = new SyncIngest(this.store, deps.roomserver, deps.logger);
-    this.consumers.push(
-      deps.log.consume<RoomOutput>(ROOM_OUTPUT_TOPIC, {
-        name: 'syncapi',
-        fromOffset: this.offsets.get('syncapi.room'),
-        handle: (msgs) => this.commit('syncapi.room', msgs, (fresh, wake) => this.ingest.applyRoomOutputs(fresh, wake)),
-      }),
-    );
+    this.roomConsumer = deps.log.consume<RoomOutput>(ROOM_OUTPUT_TOPIC, {
+      name: 'syncapi',
+      fromOffset: this.offsets.get('syncapi.room'),
+      handle: (msgs) => this.commit('syncapi.room', msgs, (fresh, wake) => this.ingest.applyRoomOutputs(fresh, wake)),
+    });
+    this.consumers.push(this.roomConsumer);
     this.startLateConsumers();
   }
 
@@ -274,6 +274,13 @@ export class SyncApi implements SyncAPI {
   /** The user API, for filters uploaded by clients. */
   get users(): UserAPI {
     return this.deps.users;
+  }
+
+  /** Read-your-writes for the room reads (/messages, /context, /relations, /threads): waits
+   * until every room event output before the call is in the sync tables, so a client that has
+   * just joined, sent or backfilled sees it. Immediate when nothing is pending. */
+  async roomEventsCaughtUp(): Promise<void> {
+    await this.roomConsumer.waitFor(this.deps.log.head(ROOM_OUTPUT_TOPIC)).catch(() => undefined);
   }
 
   async caughtUp(): Promise<void> {
@@ -554,6 +561,7 @@ export class SyncApi implements SyncAPI {
   /** GET /messages, asking federation for older history when the room's known history runs
    * out before its create event. */
   async messagesWithBackfill(requester: Requester, roomId: string, q: { dir: 'b' | 'f'; from?: number; to?: number; limit: number; filter: RoomEventFilter }): Promise<JsonObject> {
+    await this.roomEventsCaughtUp();
     const first = this.messages(requester, roomId, q);
     if (q.dir !== 'b' || first.end !== undefined || !this.deps.backfill) return first;
     const earliest = this.store.earliestTimelineEvent(roomId);

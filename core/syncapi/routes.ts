@@ -98,8 +98,10 @@ export function syncEndpoints(api: SyncApi): Endpoint[] {
       auth: 'user',
       params: z.object({ roomId, eventId }),
       query: z.object({ limit: limitOf(100).optional(), filter: z.string().optional() }),
-      handler: ({ params, query, requester }) =>
-        api.context(me(requester), params.roomId, params.eventId, query.limit ?? 10, parseRoomEventFilter(query.filter)),
+      handler: async ({ params, query, requester }) => {
+        await api.roomEventsCaughtUp();
+        return api.context(me(requester), params.roomId, params.eventId, query.limit ?? 10, parseRoomEventFilter(query.filter));
+      },
     }),
   ];
   list.push(
@@ -109,12 +111,11 @@ export function syncEndpoints(api: SyncApi): Endpoint[] {
       auth: 'user',
       params: z.object({ roomId }),
       query: z.object({ include: z.enum(['all', 'participated']).optional(), from: z.string().optional(), limit: limitOf(100).optional() }),
-      handler: ({ params, query, requester }) =>
-        api.threads(me(requester), params.roomId, {
-          include: query.include ?? 'all',
-          from: query.from !== undefined ? parseToken(query.from, 'from').pdu : undefined,
-          limit: query.limit ?? 20,
-        }),
+      handler: async ({ params, query, requester }) => {
+        const from = query.from !== undefined ? parseToken(query.from, 'from').pdu : undefined;
+        await api.roomEventsCaughtUp();
+        return api.threads(me(requester), params.roomId, { include: query.include ?? 'all', from, limit: query.limit ?? 20 });
+      },
     }) as (typeof list)[number],
   );
   list.push(
@@ -124,7 +125,10 @@ export function syncEndpoints(api: SyncApi): Endpoint[] {
       auth: 'user',
       params: z.object({ roomId }),
       query: z.object({ ts: z.coerce.number().int().min(0), dir: z.enum(['f', 'b']) }),
-      handler: ({ params, query, requester }) => api.eventAtTime(me(requester), params.roomId, query.ts, query.dir),
+      handler: async ({ params, query, requester }) => {
+        await api.roomEventsCaughtUp();
+        return api.eventAtTime(me(requester), params.roomId, query.ts, query.dir);
+      },
     }) as (typeof list)[number],
   );
   const relationsQuery = z.object({
@@ -143,15 +147,19 @@ export function syncEndpoints(api: SyncApi): Endpoint[] {
         auth: 'user',
         params: relParams,
         query: relationsQuery,
-        handler: ({ params, query, requester }) =>
-          api.relations(me(requester), params.roomId, params.eventId, {
+        handler: async ({ params, query, requester }) => {
+          const from = query.from !== undefined ? parseToken(query.from, 'from').pdu : undefined;
+          const to = query.to !== undefined ? parseToken(query.to, 'to').pdu : undefined;
+          await api.roomEventsCaughtUp();
+          return api.relations(me(requester), params.roomId, params.eventId, {
             relType: params.relType,
             eventType: params.eventType,
             dir: query.dir ?? 'b',
-            from: query.from !== undefined ? parseToken(query.from, 'from').pdu : undefined,
-            to: query.to !== undefined ? parseToken(query.to, 'to').pdu : undefined,
+            from,
+            to,
             limit: query.limit ?? 20,
-          }),
+          });
+        },
       }) as (typeof list)[number],
     );
   }
