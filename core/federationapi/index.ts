@@ -363,10 +363,12 @@ export class FederationApi implements FederationAPI {
       return undefined;
     },
     backfill: async (roomId, from, limit) => {
+      // A server may answer with nothing it lets us see, e.g. one that has not heard of our
+      // join yet: ask the next one then.
       for (const s of this.serversFor(roomId, undefined)) {
         try {
           const r = await this.client.backfill(s, roomId, from, limit);
-          if (Array.isArray(r.pdus)) return r.pdus;
+          if (Array.isArray(r.pdus) && r.pdus.length > 0) return r.pdus;
         } catch {
           // try the next server
         }
