@@ -1,18 +1,11 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { pino } from 'pino';
-import { generateKeyPair } from '../core/crypto/index.js';
-import { openDatabase } from '../core/db/index.js';
-import { publicKeyFromServerName, serverNameOf } from '../core/identity.js';
-import { Log } from '../core/log/index.js';
 import type { JsonObject } from '../core/events/types.js';
 import type { RoomOutput } from '../core/roomserver/api.js';
-import { NO_FETCHER, Roomserver } from '../core/roomserver/index.js';
 import { ReceiptServer } from '../core/receipts/index.js';
 import { Notifications } from '../core/userapi/notifications.js';
 import { PushRuleStore } from '../core/userapi/pushstore.js';
 import { evaluatePushRules, type PushEvent } from '../core/userapi/pusheval.js';
+import { benchRoomServer } from './roomsetup.js';
 import { round } from './stats.js';
 
 const MEMBERS = 1000;
@@ -25,13 +18,7 @@ const EVENTS = 200;
  * rules alone (`*_rules_only`), without storing.
  */
 export async function push(): Promise<Record<string, unknown>> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'axon-bench-push-'));
-  const db = openDatabase(path.join(dir, 'axon.db'));
-  const logger = pino({ level: 'silent' });
-  const log = new Log({ logger });
-  const key = generateKeyPair();
-  const serverName = serverNameOf(key.publicKey);
-  const rs = new Roomserver({ db, log, logger, serverName, signingKey: key, keys: { verifyKey: (s) => publicKeyFromServerName(s) }, fetcher: NO_FETCHER });
+  const { dir, db, log, logger, serverName, rs } = benchRoomServer('axon-bench-push-');
   const rules = new PushRuleStore(db);
   // Declares the receipt topic the notification consumer also reads.
   new ReceiptServer({ db, log, roomserver: rs });

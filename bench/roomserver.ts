@@ -1,32 +1,11 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { pino } from 'pino';
-import { generateKeyPair } from '../core/crypto/index.js';
-import { openDatabase } from '../core/db/index.js';
-import { publicKeyFromServerName, serverNameOf } from '../core/identity.js';
-import { Log } from '../core/log/index.js';
-import { NO_FETCHER, Roomserver } from '../core/roomserver/index.js';
+import { benchRoomServer } from './roomsetup.js';
 import { round } from './stats.js';
 
 /** Events/s through the room server's input pipeline: local messages into one room, built,
  * signed, checked, stored and published one after another (as sendEvent does). */
 export async function inputPipeline(): Promise<Record<string, number>> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'axon-bench-'));
-  const db = openDatabase(path.join(dir, 'axon.db'));
-  const logger = pino({ level: 'silent' });
-  const log = new Log({ logger });
-  const key = generateKeyPair();
-  const serverName = serverNameOf(key.publicKey);
-  const rs = new Roomserver({
-    db,
-    log,
-    logger,
-    serverName,
-    signingKey: key,
-    keys: { verifyKey: (s) => publicKeyFromServerName(s) },
-    fetcher: NO_FETCHER,
-  });
+  const { dir, db, log, serverName, rs } = benchRoomServer('axon-bench-');
   const alice = `@alice:${serverName}`;
   const { roomId } = await rs.createRoom({ creator: alice });
   const send = (i: number) => rs.sendEvent({ roomId, sender: alice, type: 'm.room.message', content: { msgtype: 'm.text', body: `message ${i}` } });

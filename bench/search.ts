@@ -1,13 +1,7 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { pino } from 'pino';
-import { generateKeyPair } from '../core/crypto/index.js';
-import { openDatabase } from '../core/db/index.js';
-import { publicKeyFromServerName, serverNameOf } from '../core/identity.js';
-import { Log } from '../core/log/index.js';
-import { NO_FETCHER, Roomserver } from '../core/roomserver/index.js';
+import type { Roomserver } from '../core/roomserver/index.js';
 import { SearchApi, type RoomEventsCriteria } from '../core/search/index.js';
+import { benchRoomServer } from './roomsetup.js';
 import { percentile, round } from './stats.js';
 
 const MESSAGES = 100_000;
@@ -46,13 +40,7 @@ function sentence(r: () => number): string {
  * the room, so that per-result cost is the real one.
  */
 export async function search(): Promise<Record<string, unknown>> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'axon-bench-search-'));
-  const db = openDatabase(path.join(dir, 'axon.db'));
-  const logger = pino({ level: 'silent' });
-  const log = new Log({ logger });
-  const key = generateKeyPair();
-  const serverName = serverNameOf(key.publicKey);
-  const rs = new Roomserver({ db, log, logger, serverName, signingKey: key, keys: { verifyKey: (s) => publicKeyFromServerName(s) }, fetcher: NO_FETCHER });
+  const { dir, db, log, logger, serverName, rs } = benchRoomServer('axon-bench-search-');
   const alice = `@alice:${serverName}`;
   const { roomId } = await rs.createRoom({ creator: alice });
   const realIds: string[] = [];
