@@ -3,8 +3,8 @@ import type { Db, Migration } from '../db/index.js';
 import { StatementCache } from '../db/statements.js';
 import type { UnreadCounts } from './api.js';
 
-/** Notifications (one row per event that notified a user), count changes (the sync
- * position of notification counts) and pushers. */
+/** Notifications (one row per event that notified local users, with them in it), unread
+ * counts with the sync position of their last change, read state, and pushers. */
 export const NOTIFICATIONS_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -100,6 +100,43 @@ export const NOTIFICATIONS_MIGRATIONS: readonly Migration[] = [
       db.prepare('INSERT INTO ua_notification_stream (id, pos) VALUES (0, ?)').run(head);
     },
   },
+  {
+    // One row per notifying event, with the users it notified in it, instead of one per
+    // user: per-user rows put each member's notifications in its own part of the B-tree, so
+    // every commit dirtied (and wrote to the WAL) a page or two per notified member. Read
+    // state becomes the depth each user has read to, per thread; a room's notifications are
+    // reached through (room, depth).
+    version: 4,
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE ua_notified_events (
+          id INTEGER PRIMARY KEY,
+          room_id TEXT NOT NULL,
+          event_id TEXT NOT NULL,
+          thread_id TEXT NOT NULL,
+          depth INTEGER NOT NULL,
+          ts INTEGER NOT NULL,
+          users TEXT NOT NULL
+        );
+        INSERT INTO ua_notified_events (id, room_id, event_id, thread_id, depth, ts, users)
+          SELECT MAX(id), room_id, event_id, MIN(thread_id), MIN(depth), MIN(ts), json_group_object(user_id, json_array(highlight, json(actions)))
+          FROM ua_notifications GROUP BY room_id, event_id;
+        CREATE INDEX ua_notified_events_room ON ua_notified_events (room_id, depth);
+        CREATE TABLE ua_notification_read (
+          user_id TEXT NOT NULL,
+          room_id TEXT NOT NULL,
+          thread_id TEXT NOT NULL,
+          depth INTEGER NOT NULL,
+          PRIMARY KEY (user_id, room_id, thread_id)
+        ) WITHOUT ROWID;
+        INSERT INTO ua_notification_read (user_id, room_id, thread_id, depth)
+          SELECT user_id, room_id, thread_id, MAX(depth) FROM ua_notifications WHERE read = 1 GROUP BY user_id, room_id, thread_id;
+        INSERT OR IGNORE INTO ua_notification_counts (user_id, room_id, thread_id, notifications, highlights, pos)
+          SELECT user_id, room_id, thread_id, 0, 0, 0 FROM ua_notifications GROUP BY user_id, room_id, thread_id;
+        DROP TABLE ua_notifications;
+      `);
+    },
+  },
 ];
 
 export interface NotificationRow {
@@ -145,6 +182,16 @@ export const READ_NOTIFICATION_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 
 /** The thread of unthreaded events and of thread roots. */
 export const MAIN_THREAD = 'main';
+/** The read state of an unthreaded receipt, which reads every thread. */
+const UNTHREADED = '';
+
+/** The user's [highlight, actions] in an event's users JSON, if it notified them. */
+function notifiedIn(users: string, userId: string): [number, unknown] | undefined {
+  // Most rows of a room notify someone else: skip those without parsing.
+  if (!users.includes(JSON.stringify(userId))) return undefined;
+  const all = JSON.parse(users) as Record<string, [number, unknown]>;
+  return Object.hasOwn(all, userId) ? all[userId] : undefined;
+}
 
 export class NotificationStorage {
   readonly raw: Database.Database;
@@ -163,8 +210,8 @@ export class NotificationStorage {
     db.migrate('notifications', NOTIFICATIONS_MIGRATIONS);
     this.raw = db.raw;
     this.sql = new StatementCache(db.raw);
-    this.insertStmt = this.raw.prepare<[string, number, string, string, string, number, number, string, number]>(
-      'INSERT INTO ua_notifications (user_id, id, room_id, event_id, thread_id, depth, highlight, actions, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    this.insertStmt = this.raw.prepare<[number, string, string, string, number, number, string]>(
+      'INSERT INTO ua_notified_events (id, room_id, event_id, thread_id, depth, ts, users) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     this.bumpStmt = this.raw.prepare<[string, string, string, number, number, number]>(
       `INSERT INTO ua_notification_counts (user_id, room_id, thread_id, notifications, highlights, pos) VALUES (?, ?, ?, ?, ?, ?)
@@ -172,27 +219,36 @@ export class NotificationStorage {
          highlights = highlights + excluded.highlights, pos = excluded.pos`,
     );
     this.streamStmt = this.raw.prepare<[number]>('UPDATE ua_notification_stream SET pos = ? WHERE id = 0');
-    this.lastId = this.raw.prepare<[], { id: number | null }>('SELECT MAX(id) AS id FROM ua_notifications').get()?.id ?? 0;
+    this.lastId = this.raw.prepare<[], { id: number | null }>('SELECT MAX(id) AS id FROM ua_notified_events').get()?.id ?? 0;
     this.pos = this.raw.prepare<[], { pos: number }>('SELECT pos FROM ua_notification_stream WHERE id = 0').get()?.pos ?? 0;
     for (const r of this.raw.prepare<[], { user_id: string }>('SELECT DISTINCT user_id FROM ua_pushers').all()) this.withPushers.add(r.user_id);
   }
 
   /** Stores notifications and bumps their users' counts, all at one new stream position;
    * returns it. Call inside the transaction that commits the consumer's offset: the
-   * in-memory id and position are only rolled back with a process restart. */
+   * in-memory id and position are only rolled back with a process restart. Notifications
+   * of one event must be consecutive in `batch` (as the consumer adds them). */
   insert(batch: readonly NewNotification[]): number {
     if (batch.length === 0) return this.pos;
     const pos = this.pos + 1;
     const counts = new Map<string, { n: NewNotification; notifications: number; highlights: number }>();
     let id = this.lastId;
-    for (const n of batch) {
-      this.insertStmt.run(n.userId, ++id, n.roomId, n.eventId, n.threadId, n.depth, n.highlight ? 1 : 0, n.actions, n.ts);
-      const key = `${n.userId}\u0000${n.roomId}\u0000${n.threadId}`;
-      const c = counts.get(key);
-      if (c) {
-        c.notifications++;
-        c.highlights += n.highlight ? 1 : 0;
-      } else counts.set(key, { n, notifications: 1, highlights: n.highlight ? 1 : 0 });
+    for (let i = 0; i < batch.length; ) {
+      const first = batch[i]!;
+      // The users it notified, as JSON: {"@u:x": [highlight, actions], ...}; actions are
+      // already JSON, so the object is written, not built and stringified.
+      let users = '';
+      for (; i < batch.length && batch[i]!.eventId === first.eventId && batch[i]!.roomId === first.roomId; i++) {
+        const n = batch[i]!;
+        users += `${users ? ',' : '{'}${JSON.stringify(n.userId)}:[${n.highlight ? 1 : 0},${n.actions}]`;
+        const key = `${n.userId}\u0000${n.roomId}\u0000${n.threadId}`;
+        const c = counts.get(key);
+        if (c) {
+          c.notifications++;
+          c.highlights += n.highlight ? 1 : 0;
+        } else counts.set(key, { n, notifications: 1, highlights: n.highlight ? 1 : 0 });
+      }
+      this.insertStmt.run(++id, first.roomId, first.eventId, first.threadId, first.depth, first.ts, `${users}}`);
     }
     for (const c of counts.values()) this.bumpStmt.run(c.n.userId, c.n.roomId, c.n.threadId, c.notifications, c.highlights, pos);
     this.streamStmt.run(pos);
@@ -201,37 +257,77 @@ export class NotificationStorage {
     return pos;
   }
 
+  /** The depths the user has read the room to: per thread, and UNTHREADED for all threads. */
+  private readDepths(userId: string, roomId: string): Map<string, number> {
+    return new Map(
+      this.sql
+        .get<[string, string], { thread_id: string; depth: number }>('SELECT thread_id, depth FROM ua_notification_read WHERE user_id = ? AND room_id = ?')
+        .all(userId, roomId)
+        .map((r) => [r.thread_id, r.depth]),
+    );
+  }
+
   /** Marks as read the user's notifications in the room up to `depth` (in one thread, or all
-   * when `threadId` is undefined) and recounts them; returns how many changed. */
+   * when `threadId` is undefined) and recounts them; returns how many became read. */
   markRead(userId: string, roomId: string, depth: number, threadId: string | undefined): number {
-    const changed =
-      threadId === undefined
-        ? this.sql.get('UPDATE ua_notifications SET read = 1 WHERE user_id = ? AND room_id = ? AND read = 0 AND depth <= ?').run(userId, roomId, depth).changes
-        : this.sql
-            .get('UPDATE ua_notifications SET read = 1 WHERE user_id = ? AND room_id = ? AND thread_id = ? AND read = 0 AND depth <= ?')
-            .run(userId, roomId, threadId, depth).changes;
+    const key = threadId ?? UNTHREADED;
+    // Recounted even when the depth read does not move: a late event below it counted as unread.
+    const reads = this.readDepths(userId, roomId);
+    if ((reads.get(key) ?? -Infinity) < depth) {
+      this.sql
+        .get('INSERT INTO ua_notification_read (user_id, room_id, thread_id, depth) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET depth = excluded.depth')
+        .run(userId, roomId, key, depth);
+      reads.set(key, depth);
+    }
+    const readTo = (thread: string) => Math.max(reads.get(thread) ?? -Infinity, reads.get(UNTHREADED) ?? -Infinity);
+    // What stays unread: the user's notifications above the depth read, in the threads read.
+    const old = this.counts(userId, roomId);
+    const after = new Map<string, { n: number; h: number }>();
+    const rows = this.sql
+      .get<[string, number], { thread_id: string; depth: number; users: string }>('SELECT thread_id, depth, users FROM ua_notified_events WHERE room_id = ? AND depth > ?')
+      .iterate(roomId, depth);
+    for (const r of rows) {
+      if ((threadId !== undefined && r.thread_id !== threadId) || r.depth <= readTo(r.thread_id)) continue;
+      const mine = notifiedIn(r.users, userId);
+      if (!mine) continue;
+      const c = after.get(r.thread_id) ?? { n: 0, h: 0 };
+      c.n++;
+      c.h += mine[0];
+      after.set(r.thread_id, c);
+    }
+    const threads = threadId === undefined ? [...old.keys()] : old.has(threadId) ? [threadId] : [];
+    let changed = 0;
+    for (const t of threads) changed += Math.max(0, old.get(t)!.notification_count - (after.get(t)?.n ?? 0));
     if (changed === 0) return 0;
     const pos = ++this.pos;
-    // Zero first (a thread with nothing unread left keeps a row at 0, so the change is seen),
-    // then the unread that remain.
-    const thread = threadId === undefined ? '' : 'AND thread_id = ?';
-    const args = threadId === undefined ? [userId, roomId] : [userId, roomId, threadId];
-    this.sql.get(`UPDATE ua_notification_counts SET notifications = 0, highlights = 0, pos = ? WHERE user_id = ? AND room_id = ? ${thread}`).run(pos, ...args);
-    this.sql
-      .get(
-        `INSERT INTO ua_notification_counts (user_id, room_id, thread_id, notifications, highlights, pos)
-           SELECT user_id, room_id, thread_id, COUNT(*), SUM(highlight), ? FROM ua_notifications WHERE user_id = ? AND room_id = ? ${thread} AND read = 0
-           GROUP BY thread_id
-         ON CONFLICT (user_id, room_id, thread_id) DO UPDATE SET notifications = excluded.notifications, highlights = excluded.highlights`,
-      )
-      .run(pos, ...args);
+    const set = this.sql.get('UPDATE ua_notification_counts SET notifications = ?, highlights = ?, pos = ? WHERE user_id = ? AND room_id = ? AND thread_id = ?');
+    for (const t of threads) set.run(after.get(t)?.n ?? 0, after.get(t)?.h ?? 0, pos, userId, roomId, t);
     this.streamStmt.run(pos);
-    // Read notifications are kept for GET /notifications for a while (as Synapse does), then
-    // go: the table would otherwise grow with every message forever.
-    this.sql
-      .get('DELETE FROM ua_notifications WHERE user_id = ? AND room_id = ? AND read = 1 AND ts < ?')
-      .run(userId, roomId, Date.now() - READ_NOTIFICATION_RETENTION_MS);
+    this.pruneRead(roomId);
     return changed;
+  }
+
+  /** Notifications are kept for GET /notifications for a while after everyone read them (as
+   * Synapse does), then go: the table would otherwise grow with every message forever. Looks
+   * at the room's oldest few only, so a receipt never scans a room's history. */
+  private pruneRead(roomId: string): void {
+    const cutoff = Date.now() - READ_NOTIFICATION_RETENTION_MS;
+    const oldest = this.sql
+      .get<[string], { id: number; thread_id: string; depth: number; ts: number; users: string }>(
+        'SELECT id, thread_id, depth, ts, users FROM ua_notified_events WHERE room_id = ? ORDER BY depth LIMIT 100',
+      )
+      .all(roomId);
+    const reads = new Map<string, Map<string, number>>();
+    const del = this.sql.get<[number]>('DELETE FROM ua_notified_events WHERE id = ?');
+    for (const r of oldest) {
+      if (r.ts >= cutoff) break;
+      const allRead = Object.keys(JSON.parse(r.users) as Record<string, unknown>).every((u) => {
+        let d = reads.get(u);
+        if (!d) reads.set(u, (d = this.readDepths(u, roomId)));
+        return r.depth <= Math.max(d.get(r.thread_id) ?? -Infinity, d.get(UNTHREADED) ?? -Infinity);
+      });
+      if (allRead) del.run(r.id);
+    }
   }
 
   /** The position of the latest change of counts. */
@@ -267,13 +363,28 @@ export class NotificationStorage {
     return this.sql.get<[string], { n: number | null }>('SELECT SUM(notifications) AS n FROM ua_notification_counts WHERE user_id = ?').get(userId)?.n ?? 0;
   }
 
-  /** A page of the user's notifications, newest first, below id `before`. */
+  /** A page of the user's notifications, newest first, below id `before`. It walks the
+   * notifications of the rooms the user was ever notified in (which their counts list),
+   * newest first, keeping the user's: GET /notifications is rare, every event is not. */
   page(userId: string, before: number, limit: number, onlyHighlight: boolean): NotificationRow[] {
-    return this.sql
-      .get<[string, number, number], NotificationRow>(
-        `SELECT * FROM ua_notifications WHERE user_id = ? AND id < ? ${onlyHighlight ? 'AND highlight = 1' : ''} ORDER BY id DESC LIMIT ?`,
+    const out: NotificationRow[] = [];
+    const reads = new Map<string, Map<string, number>>();
+    const rows = this.sql
+      .get<[string, number], { id: number; room_id: string; event_id: string; thread_id: string; depth: number; ts: number; users: string }>(
+        `SELECT id, room_id, event_id, thread_id, depth, ts, users FROM ua_notified_events
+         WHERE room_id IN (SELECT room_id FROM ua_notification_counts WHERE user_id = ?) AND id < ? ORDER BY id DESC`,
       )
-      .all(userId, before, limit);
+      .iterate(userId, before);
+    for (const r of rows) {
+      const mine = notifiedIn(r.users, userId);
+      if (!mine || (onlyHighlight && mine[0] !== 1)) continue;
+      let d = reads.get(r.room_id);
+      if (!d) reads.set(r.room_id, (d = this.readDepths(userId, r.room_id)));
+      const read = r.depth <= Math.max(d.get(r.thread_id) ?? -Infinity, d.get(UNTHREADED) ?? -Infinity) ? 1 : 0;
+      out.push({ id: r.id, user_id: userId, room_id: r.room_id, event_id: r.event_id, thread_id: r.thread_id, depth: r.depth, highlight: mine[0], actions: JSON.stringify(mine[1]), ts: r.ts, read });
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
   // ---- pushers ----
