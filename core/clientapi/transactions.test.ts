@@ -64,4 +64,17 @@ describe('transaction ids', () => {
     const txns = new TransactionCache(d);
     expect(await txns.once('@a:x', 'D', 't1', '/send', async () => ({ event_id: '$new' }))).toEqual({ event_id: '$old' });
   });
+
+  it('prunes the oldest first, in slices, and keeps what is recent', async () => {
+    const d = db();
+    const txns = new TransactionCache(d);
+    for (let i = 0; i < 2500; i++) await txns.once('@a:x', 'D', `t${i}`, '/send', async () => ({ i }));
+    // Make the first 2,200 old: a slice is 2,000, so two prunes take them all and no more.
+    d.raw.prepare('UPDATE ca_txns SET created_ts = 0 WHERE id <= 2200').run();
+    expect(txns.pruneOld()).toBe(2000);
+    expect(txns.pruneOld()).toBe(200);
+    expect(txns.pruneOld()).toBe(0);
+    expect(await txns.once('@a:x', 'D', 't0', '/send', async () => ({ i: 'again' }))).toEqual({ i: 'again' });
+    expect(await txns.once('@a:x', 'D', 't2499', '/send', async () => ({ i: 'again' }))).toEqual({ i: 2499 });
+  });
 });
