@@ -134,29 +134,49 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
     });
   }
 
-  /** Builds and stores a batch of local sends in one transaction; never throws. */
-  private storeSendBatch(batch: PendingSend[]): void {
+  /** Builds and stores a batch of local sends in one transaction; never throws. First
+   * without a savepoint per event (they cost as much as storing a message): if storing one
+   * fails, the whole batch is rolled back and stored again, each event in a savepoint, so
+   * that the failure is that event's alone. */
+  private storeSendBatch(batch: PendingSend[], savepoints = false): void {
     const settle: Array<() => void> = [];
     const outputs: Array<{ offset: number; entry: RoomOutput }> = [];
+    let storeFailed = false;
     try {
       this.deps.db.transaction(() => {
         for (const p of batch) {
+          let built: { pdu: PDUJson; event: RoomEvent };
           try {
-            // Built inside the transaction on what the previous sends left: a chain, not forks.
-            const { pdu, event } = this.buildOnCurrent(p.req);
-            const r = this.input.storeBuilt({ kind: 'new', pdu, transaction: p.req.transaction }, event, p.req.onStored);
+            // Built inside the transaction on what the previous sends left: a chain, not
+            // forks. Building writes nothing, so a send refused here needs no rollback.
+            built = this.buildOnCurrent(p.req);
+          } catch (e) {
+            settle.push(() => p.reject(e));
+            continue;
+          }
+          const { pdu, event } = built;
+          try {
+            const r = this.input.storeBuilt({ kind: 'new', pdu, transaction: p.req.transaction }, event, p.req.onStored, savepoints);
             outputs.push(...r.outputs);
             const o = r.outcome;
             if (o.status === 'accepted' || o.status === 'duplicate') settle.push(() => p.resolve({ eventId: event.eventId, event }));
             else settle.push(() => p.reject(forbidden(o.status === 'rejected' || o.status === 'soft_failed' ? o.reason : 'event not accepted')));
           } catch (e) {
+            if (!savepoints) {
+              storeFailed = true;
+              throw e;
+            }
             settle.push(() => p.reject(e));
           }
         }
       });
     } catch (e) {
-      // The commit failed: nothing of the batch was stored.
+      // Nothing of the batch was stored.
       this.store.resetCaches();
+      if (storeFailed) {
+        this.storeSendBatch(batch, true);
+        return;
+      }
       this.deps.logger.error({ err: e, room_id: batch[0]?.req.roomId }, 'storing a batch of local events failed');
       for (const p of batch) p.reject(e);
       return;

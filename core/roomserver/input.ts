@@ -89,18 +89,25 @@ export class InputProcessor {
   /**
    * Stores an event this room server built and signed on the room's latest events and
    * current state (so nothing is missing to fetch), inside the caller's transaction: a
-   * batch of local sends shares one commit. The event gets a savepoint of its own, so a
-   * failure rolls back only it. `inTransaction` runs in that savepoint once the event is
-   * accepted. The caller publishes the outputs after its commit, in order.
+   * batch of local sends shares one commit. With `savepoint`, the event gets a savepoint of
+   * its own, so a failure rolls back only it; without, a failure throws and the caller must
+   * roll back its transaction. `inTransaction` runs once the event is accepted. The caller
+   * publishes the outputs after its commit, in order.
    */
   storeBuilt(
     input: InputEvent,
     event: RoomEvent,
     inTransaction?: (eventId: string) => void,
+    savepoint = true,
   ): { outcome: InputOutcome; outputs: Array<{ offset: number; entry: RoomOutput }> } {
     const eventId = event.eventId;
     const existing = this.store.event(eventId);
     if (existing && !existing.isOutlier) return { outcome: { status: 'duplicate', eventId }, outputs: [] };
+    if (!savepoint) {
+      const r = this.storeEvent(event, input, existing);
+      if (r.outcome.status === 'accepted') inTransaction?.(eventId);
+      return r;
+    }
     try {
       return this.db.transaction(() => {
         const r = this.storeEvent(event, input, existing);

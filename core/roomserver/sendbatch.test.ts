@@ -66,6 +66,44 @@ describe('local sends batched into one transaction', () => {
     await consumer.close();
   });
 
+  it('a send whose storing fails unexpectedly fails alone: the batch is stored again with a savepoint per event', async () => {
+    const server = testServer();
+    const { db, log, logger } = testStorage(tmpDir());
+    opened.push({ db, log });
+    const rs = new Roomserver({ db, log, logger, serverName: server.name, signingKey: server.key, keys: serverNameKeys, fetcher: NO_FETCHER });
+    const alice = server.user('alice');
+    const { roomId } = await rs.createRoom({ creator: alice });
+    const stored: string[] = [];
+    let failures = 0;
+    const send = (body: string, fail = false) =>
+      rs.sendEvent({
+        roomId,
+        sender: alice,
+        type: 'm.room.message',
+        content: { body },
+        onStored: (id) => {
+          if (fail) {
+            failures++;
+            throw new Error('disk on fire');
+          }
+          stored.push(id);
+        },
+      });
+    const results = await Promise.allSettled([send('one'), send('two', true), send('three')]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    // Tried without savepoints, then once more with them.
+    expect(failures).toBe(2);
+    const ids = [0, 2].map((i) => (results[i] as PromiseFulfilledResult<{ eventId: string }>).value.eventId);
+    // Only what the second try stored is there: no event, record or output of the first.
+    expect(stored.slice(-2)).toEqual(ids);
+    const events = rs.eventsByIds(ids);
+    expect(events.map((e) => e.content.body)).toEqual(['one', 'three']);
+    expect(events[1]!.prevEventIds).toEqual([ids[0]]);
+    expect(rs.latestEvents(roomId).eventIds).toEqual([ids[1]]);
+    const outputs = db.raw.prepare("SELECT COUNT(*) AS n FROM rs_output WHERE entry LIKE '%m.room.message%'").get() as { n: number };
+    expect(outputs.n).toBe(2);
+  });
+
   it('over HTTP: concurrent senders keep their order, txnIds stay idempotent, a forbidden sender gets 403 alone', async () => {
     const { node, url } = await startTestNode();
     nodes.push(node);
