@@ -18,7 +18,7 @@ import { loadOrCreateIdentity, type Identity } from './identity.js';
 import { Log, type TopicStatus } from './log/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { AXON_VERSION } from './version.js';
-import { TransactionCache, clientApiEndpoints } from './clientapi/index.js';
+import { ContentReports, TransactionCache, clientApiEndpoints } from './clientapi/index.js';
 import { publicKeyFromServerName } from './identity.js';
 import { NO_FETCHER, Roomserver } from './roomserver/index.js';
 import { FederationApi, type DestinationStatus, type FederationTransport } from './federationapi/index.js';
@@ -311,7 +311,7 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
     },
   };
 
-  const clientDeps = { serverName: identity.serverName, roomserver, users, receipts, txns: new TransactionCache(db), logger, federation };
+  const clientDeps = { serverName: identity.serverName, roomserver, users, receipts, txns: new TransactionCache(db), reports: new ContentReports(db), logger, federation };
   const userEndpoints = userApiEndpoints(users).map((e) => (RATE_LIMITED_USER_PATHS.test(e.path) ? { ...e, rateLimited: true } : e));
   http.add(
     ...clientApiEndpoints(clientDeps, { baseUrl: () => bound?.url }),

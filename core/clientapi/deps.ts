@@ -4,6 +4,7 @@ import type { ReceiptsAPI } from '../receipts/api.js';
 import type { RoomserverAPI } from '../roomserver/api.js';
 import type { UserAPI } from '../userapi/api.js';
 import type { FederationAPI } from '../federationapi/api.js';
+import type { ContentReports } from './reports.js';
 import type { TransactionCache } from './transactions.js';
 
 /** What the client API's routes need: the components they call, by interface. */
@@ -13,6 +14,7 @@ export interface ClientApiDeps {
   users: UserAPI;
   receipts: ReceiptsAPI;
   txns: TransactionCache;
+  reports: ContentReports;
   logger: Logger;
   /** Joins, invites and lookups across servers; absent when the node has no federation. */
   federation?: FederationAPI;

@@ -3,6 +3,7 @@ import type { ClientApiDeps } from './deps.js';
 import { directoryEndpoints } from './routes/directory.js';
 import { userDirectoryEndpoints } from './routes/userdirectory.js';
 import { readMarkerEndpoints } from './routes/readmarkers.js';
+import { reportEndpoints } from './routes/reports.js';
 import { roomEndpoints } from './routes/rooms.js';
 import { sendEndpoints } from './routes/send.js';
 import { serverEndpoints } from './routes/server.js';
@@ -11,6 +12,7 @@ import { versionsEndpoint } from './versions.js';
 
 export type { ClientApiDeps } from './deps.js';
 export { TransactionCache } from './transactions.js';
+export { ContentReports } from './reports.js';
 
 /** Every client-server endpoint the client API itself serves. */
 export function clientApiEndpoints(deps: ClientApiDeps, opts: { baseUrl: () => string | undefined }): AnyEndpoint[] {
@@ -23,5 +25,6 @@ export function clientApiEndpoints(deps: ClientApiDeps, opts: { baseUrl: () => s
     ...directoryEndpoints(deps),
     ...userDirectoryEndpoints(deps),
     ...readMarkerEndpoints(deps),
+    ...reportEndpoints(deps),
   ];
 }
