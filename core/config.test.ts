@@ -62,3 +62,33 @@ describe('presence setting', () => {
     expect(USAGE).toContain('--no-presence');
   });
 });
+
+describe('TURN settings', () => {
+  it('are off by default; take URIs with a shared secret or a username and password, from flags or config.json', () => {
+    expect(run([]).turn).toBeUndefined();
+    expect(run(['--turn-uri', 'turn:turn.example:3478?transport=udp', '--turn-uri', 'turns:turn.example:5349', '--turn-shared-secret', 's3cret']).turn).toEqual({
+      uris: ['turn:turn.example:3478?transport=udp', 'turns:turn.example:5349'],
+      sharedSecret: 's3cret',
+      ttlSeconds: 86400,
+    });
+    expect(run([], { 'turn-uri': 'turn:t.example', 'turn-username': 'u', 'turn-password': 'p', 'turn-ttl': 3600 }).turn).toEqual({
+      uris: ['turn:t.example'],
+      username: 'u',
+      password: 'p',
+      ttlSeconds: 3600,
+    });
+    for (const flag of ['--turn-uri URI', '--turn-shared-secret', '--turn-username', '--turn-password', '--turn-ttl']) expect(USAGE).toContain(flag);
+  });
+
+  it.each([
+    [['--turn-uri', 'http://turn.example'], /turn:, turns: or stun:/],
+    [['--turn-uri', 'turn:t.example'], /needs --turn-shared-secret/],
+    [['--turn-uri', 'turn:t.example', '--turn-username', 'u'], /needs --turn-shared-secret/],
+    [['--turn-uri', 'turn:t.example', '--turn-shared-secret', 's', '--turn-username', 'u'], /exclude each other/],
+    [['--turn-shared-secret', 's'], /need --turn-uri/],
+    [['--turn-uri', 'turn:t.example', '--turn-shared-secret', 's', '--turn-ttl', '5'], /--turn-ttl/],
+  ])('rejects %j with a ConfigError', (args, message) => {
+    expect(() => run(args)).toThrow(ConfigError);
+    expect(() => run(args)).toThrow(message);
+  });
+});

@@ -26,8 +26,21 @@ export interface AxonConfig {
   p2p: { listen: string[]; peers: string[]; mdns: boolean; relay: boolean };
   /** Presence (online/unavailable/offline with timers); off: accepted and ignored. */
   presence: boolean;
+  /** TURN servers handed to clients for calls: their URIs and either a shared secret (TURN
+   * REST credentials, as coturn's use-auth-secret checks them) or a fixed username and
+   * password. Absent: clients get no TURN server. */
+  turn?: TurnConfig;
   /** Presence timer lengths in ms (tests shorten them; not a CLI setting). */
   presenceTimers?: { idleMs?: number; offlineMs?: number; activeMs?: number };
+}
+
+export interface TurnConfig {
+  uris: string[];
+  sharedSecret?: string;
+  username?: string;
+  password?: string;
+  /** How long credentials last, in seconds. */
+  ttlSeconds: number;
 }
 
 /** A configuration mistake: the CLI prints the message and exits with code 2. */
@@ -57,12 +70,17 @@ const OPTIONS = {
   mdns: { type: 'boolean' },
   relay: { type: 'boolean' },
   presence: { type: 'boolean' },
+  'turn-uri': { type: 'string', multiple: true },
+  'turn-shared-secret': { type: 'string' },
+  'turn-username': { type: 'string' },
+  'turn-password': { type: 'string' },
+  'turn-ttl': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
 
 /** Settings that take a list (repeatable flags; a string or a list of strings in the file). */
-const LIST_KEYS = ['registration-token', 'p2p', 'peer'] as const;
+const LIST_KEYS = ['registration-token', 'p2p', 'peer', 'turn-uri'] as const;
 type ListKey = (typeof LIST_KEYS)[number];
 /** On/off settings (`--mdns`/`--no-mdns`; true/false in the file). */
 const BOOLEAN_KEYS = ['mdns', 'relay', 'presence'] as const;
@@ -90,11 +108,15 @@ export const USAGE = `Usage: axon [options]
   --no-mdns                           do not discover peers on the LAN by mDNS
   --relay                             serve as a circuit relay for peers behind NAT
   --no-presence                       do not track or share presence (online/offline)
+  --turn-uri URI                      TURN server for calls, e.g. turn:turn.example:3478?transport=udp
+                                      (repeatable); with --turn-shared-secret S (coturn's
+                                      static-auth-secret) or --turn-username U --turn-password P
+  --turn-ttl SECONDS                  how long TURN credentials last (default 86400)
   -h, --help                          this text
   -v, --version                       print the version
 
 Settings may also be given in DATA/${CONFIG_FILE} with the same names as keys (mdns,
-relay and presence as true/false, p2p and peer as lists); flags win.`;
+relay and presence as true/false, p2p, peer and turn-uri as lists); flags win.`;
 
 export function parseHostPort(s: string): { host: string; port: number } {
   const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(s);
@@ -183,6 +205,7 @@ function buildConfig(dataDir: string, s: Settings): AxonConfig {
     const id = multiaddr(p).getComponents().findLast((c) => c.name === 'p2p')?.value;
     if (!id || !isPeerId(id)) throw new ConfigError(`--peer must end in /p2p/<peer id>, got "${p}"`);
   }
+  const turn = turnConfig(s);
   return {
     dataDir,
     rateLimit,
@@ -194,7 +217,25 @@ function buildConfig(dataDir: string, s: Settings): AxonConfig {
     maxBodyBytes: maxBody,
     p2p: { listen, peers, mdns: s.mdns ?? true, relay: s.relay ?? false },
     presence: s.presence ?? true,
+    ...(turn ? { turn } : {}),
   };
+}
+
+function turnConfig(s: Settings): TurnConfig | undefined {
+  const uris = s['turn-uri'] ?? [];
+  const secret = s['turn-shared-secret'];
+  const username = s['turn-username'];
+  const password = s['turn-password'];
+  const ttlSeconds = Number(s['turn-ttl'] ?? 86400);
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 60) throw new ConfigError('--turn-ttl must be an integer >= 60');
+  if (uris.length === 0) {
+    if (secret !== undefined || username !== undefined || password !== undefined) throw new ConfigError('TURN credentials need --turn-uri');
+    return undefined;
+  }
+  for (const u of uris) if (!/^(turns?|stun):\S+$/.test(u)) throw new ConfigError(`--turn-uri must be a turn:, turns: or stun: URI, got "${u}"`);
+  if (secret !== undefined && (username !== undefined || password !== undefined)) throw new ConfigError('--turn-shared-secret and --turn-username/--turn-password exclude each other');
+  if (secret === undefined && (username === undefined || password === undefined)) throw new ConfigError('--turn-uri needs --turn-shared-secret, or --turn-username and --turn-password');
+  return { uris, ttlSeconds, ...(secret !== undefined ? { sharedSecret: secret } : { username, password }) };
 }
 
 function isPeerId(s: string): boolean {

@@ -1,3 +1,4 @@
+import type { TurnConfig } from '../config.js';
 import type { Db } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import type { ReceiptsAPI } from '../receipts/api.js';
@@ -15,6 +16,8 @@ export interface ClientApiDeps {
   receipts: ReceiptsAPI;
   txns: TransactionCache;
   reports: ContentReports;
+  /** TURN servers for calls, when configured. */
+  turn?: TurnConfig;
   logger: Logger;
   /** Joins, invites and lookups across servers; absent when the node has no federation. */
   federation?: FederationAPI;

@@ -4,6 +4,8 @@ import { directoryEndpoints } from './routes/directory.js';
 import { userDirectoryEndpoints } from './routes/userdirectory.js';
 import { readMarkerEndpoints } from './routes/readmarkers.js';
 import { reportEndpoints } from './routes/reports.js';
+import { thirdPartyEndpoints } from './routes/thirdparty.js';
+import { voipEndpoints } from './routes/voip.js';
 import { roomEndpoints } from './routes/rooms.js';
 import { sendEndpoints } from './routes/send.js';
 import { serverEndpoints } from './routes/server.js';
@@ -26,5 +28,7 @@ export function clientApiEndpoints(deps: ClientApiDeps, opts: { baseUrl: () => s
     ...userDirectoryEndpoints(deps),
     ...readMarkerEndpoints(deps),
     ...reportEndpoints(deps),
+    ...voipEndpoints(deps),
+    ...thirdPartyEndpoints(),
   ];
 }
