@@ -196,12 +196,27 @@ export interface CreateRoomRequest {
   creatorProfile?: { displayname?: string; avatar_url?: string };
 }
 
+export interface UpgradeRoomRequest {
+  roomId: string;
+  userId: string;
+  newVersion: string;
+  /** v12+: creators besides the user (not carried over from the old room). */
+  additionalCreators?: string[];
+  creatorProfile?: { displayname?: string; avatar_url?: string };
+}
+
 export interface RoomserverPerformAPI {
   /** Builds, signs and inputs a new local event with correct prev/auth events and depth.
    * Throws MatrixError(403) if auth rejects it. */
   sendEvent(req: NewEventRequest): Promise<{ eventId: string; event: RoomEvent }>;
   /** Creates a room with the full initial event sequence for the preset. */
   createRoom(req: CreateRoomRequest): Promise<{ roomId: string }>;
+  /** POST /upgrade: a replacement room in `newVersion` with the old room's transferable
+   * state, power levels and bans; local aliases and the directory listing move to it; the
+   * old room gets a tombstone and is closed to all but moderators. 400
+   * M_UNSUPPORTED_ROOM_VERSION, 404 for an unknown room, 403 if the user may not send a
+   * tombstone there. */
+  upgradeRoom(req: UpgradeRoomRequest): Promise<{ replacementRoom: string }>;
   /** Builds and signs a local event on the current state without inputting it (an invite
    * that the invitee's server must sign first). Throws MatrixError(403) if auth rejects it. */
   buildLocalEvent(req: NewEventRequest): Promise<{ pdu: PDUJson; event: RoomEvent }>;

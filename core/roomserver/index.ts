@@ -5,7 +5,7 @@ import type { Db } from '../db/index.js';
 import { CanonicalJsonError, canonicalJson } from '../crypto/index.js';
 import { MAX_PDU_BYTES, buildEvent, validatePDU } from '../events/index.js';
 import { DEFAULT_ROOM_VERSION, getRoomVersion } from '../events/roomversions.js';
-import type { PDUJson, RoomEvent } from '../events/types.js';
+import type { JsonObject, PDUJson, RoomEvent } from '../events/types.js';
 import { MatrixError, forbidden, notFound } from '../http/errors.js';
 import type { Log, LogMessage } from '../log/index.js';
 import type { Logger } from '../logger.js';
@@ -19,6 +19,7 @@ import {
   type RoomOutput,
   type RoomserverAPI,
   type RoomserverAliasAPI,
+  type UpgradeRoomRequest,
 } from './api.js';
 import { authEventTypesNeeded, checkAuth } from './auth/index.js';
 import { InputProcessor, type KeyProvider } from './input.js';
@@ -27,6 +28,7 @@ import { RoomAliases } from './aliases.js';
 import { spaceHierarchy, type HierarchyOptions } from './hierarchy.js';
 import { publicRoomsPage } from './publicrooms.js';
 import { initialRoomEvents } from './createroom.js';
+import { restrictedPowerLevels, upgradePlan } from './upgrade.js';
 import { RoomQueries } from './queries.js';
 import { ROOMSERVER_MIGRATIONS, RoomserverStorage } from './storage/index.js';
 
@@ -297,6 +299,65 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
       }
     }
     return { roomId };
+  }
+
+  async upgradeRoom(req: UpgradeRoomRequest): Promise<{ replacementRoom: string }> {
+    const version = getRoomVersion(req.newVersion);
+    if (!version) throw new MatrixError(400, 'M_UNSUPPORTED_ROOM_VERSION', `Unsupported room version ${req.newVersion}`);
+    if (!this.roomInfo(req.roomId)) throw notFound(`Unknown room ${req.roomId}`);
+    if (this.membership(req.roomId, req.userId)?.membership !== 'join') throw forbidden(`${req.userId} is not in room ${req.roomId}`);
+    // Whoever may end the room with a tombstone may upgrade it: check that first (403).
+    await this.buildLocalEvent({ roomId: req.roomId, sender: req.userId, type: 'm.room.tombstone', stateKey: '', content: { body: '', replacement_room: req.roomId } });
+    const plan = upgradePlan({
+      state: this.currentState(req.roomId),
+      userId: req.userId,
+      newVersion: version,
+      additionalCreators: req.additionalCreators ?? [],
+      lastEventId: this.latestEvents(req.roomId).eventIds[0]!,
+    });
+    const { roomId: newRoomId } = await this.createRoom({
+      creator: req.userId,
+      roomVersion: version.id,
+      preset: 'private_chat',
+      creationContent: plan.createContent,
+      additionalCreators: req.additionalCreators,
+      initialState: plan.initialState,
+      powerLevelContentOverride: plan.initialPowerLevels,
+      creatorProfile: req.creatorProfile,
+    });
+    const send = (roomId: string, type: string, stateKey: string, content: JsonObject) => this.sendEvent({ roomId, sender: req.userId, type, stateKey, content });
+    for (const b of plan.bans) await send(newRoomId, 'm.room.member', b.userId, { membership: 'ban', ...(b.reason !== undefined ? { reason: b.reason } : {}) });
+    if (plan.finalPowerLevels) await send(newRoomId, 'm.room.power_levels', '', plan.finalPowerLevels);
+    // Local aliases and the directory listing follow the room.
+    for (const alias of this.aliasesForRoom(req.roomId)) {
+      const creator = this.aliasCreator(alias) ?? req.userId;
+      this.removeAlias(alias);
+      this.setAlias(alias, newRoomId, creator);
+    }
+    const canonical = this.currentStateEvent(req.roomId, 'm.room.canonical_alias', '');
+    if (canonical && Object.keys(canonical.content).length > 0) {
+      await this.bestEffort(() => send(newRoomId, 'm.room.canonical_alias', '', canonical.content), newRoomId, 'canonical alias');
+      await this.bestEffort(() => send(req.roomId, 'm.room.canonical_alias', '', {}), req.roomId, 'canonical alias');
+    }
+    if (this.isPublished(req.roomId)) {
+      this.setPublished(newRoomId, true);
+      this.setPublished(req.roomId, false);
+    }
+    await send(req.roomId, 'm.room.tombstone', '', { body: 'This room has been replaced', replacement_room: newRoomId });
+    const oldPl = this.currentStateEvent(req.roomId, 'm.room.power_levels', '');
+    if (oldPl) await this.bestEffort(() => send(req.roomId, 'm.room.power_levels', '', restrictedPowerLevels(oldPl.content)), req.roomId, 'power levels');
+    return { replacementRoom: newRoomId };
+  }
+
+  /** An upgrade step the user may lack the power for (e.g. the old room's power levels):
+   * the upgrade stands without it. */
+  private async bestEffort(step: () => Promise<unknown>, roomId: string, what: string): Promise<void> {
+    try {
+      await step();
+    } catch (e) {
+      if (!(e instanceof MatrixError)) throw e;
+      this.deps.logger.info({ room_id: roomId, reason: e.message }, `room upgrade: ${what} not changed`);
+    }
   }
 
   /** Swaps in federation's fetcher once federation exists (it is built after us). */

@@ -229,6 +229,24 @@ export function roomEndpoints(deps: ClientApiDeps): AnyEndpoint[] {
     }),
     endpoint({
       method: 'POST',
+      path: '/_matrix/client/v3/rooms/:roomId/upgrade',
+      auth: 'user',
+      rateLimited: true,
+      params: z.object({ roomId: roomIdSchema }),
+      body: z.object({ new_version: z.string().min(1).max(32), additional_creators: z.array(userIdSchema).max(100).optional() }),
+      handler: async ({ params, body, requester }) => {
+        const { replacementRoom } = await rs.upgradeRoom({
+          roomId: params.roomId,
+          userId: requester!.userId,
+          newVersion: body.new_version,
+          additionalCreators: body.additional_creators,
+          creatorProfile: deps.users.profile(requester!.userId),
+        });
+        return { replacement_room: replacementRoom };
+      },
+    }),
+    endpoint({
+      method: 'POST',
       path: '/_matrix/client/v3/rooms/:roomId/forget',
       auth: 'user',
       params: z.object({ roomId: roomIdSchema }),

@@ -115,6 +115,11 @@ export class TestRoom {
     this.current.delete(stateKey(type, key));
   }
 
+  /** The current state events. */
+  stateEvents(): RoomEvent[] {
+    return [...this.current.values()];
+  }
+
   /** A snapshot of the current state. */
   state(): AuthState {
     const snapshot = new Map(this.current);
