@@ -18,6 +18,7 @@ import { loadOrCreateIdentity, type Identity } from './identity.js';
 import { Log, type TopicStatus } from './log/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { AXON_VERSION } from './version.js';
+import { openIdUserInfoEndpoint } from './federationapi/openid.js';
 import { ContentReports, TransactionCache, clientApiEndpoints } from './clientapi/index.js';
 import { publicKeyFromServerName } from './identity.js';
 import { NO_FETCHER, Roomserver } from './roomserver/index.js';
@@ -325,6 +326,7 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
     ...pushRuleEndpoints(pushRules),
     ...notificationEndpoints(notifications, roomserver),
     ...pusherEndpoints(notifications),
+    openIdUserInfoEndpoint(users),
     endpoint({ method: 'GET', path: '/_axon/status', auth: 'none', handler: () => node.status() }),
     statusStreamEndpoint(statusModel, (r) => owner.is(r)),
   );

@@ -38,7 +38,7 @@ export interface FederationApiDeps {
   serverName: string;
   key: SigningKey;
   roomserver: RoomserverAPI;
-  users: Pick<UserAPI, 'accountExists' | 'profile'>;
+  users: Pick<UserAPI, 'accountExists' | 'profile' | 'openIdUser'>;
   typing: TypingAPI;
   receipts: ReceiptsAPI;
   transport: FederationTransport;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { openIdUserInfoEndpoint } from './openid.js';
 import { encodeBase64, signJson, type SigningKey } from '../crypto/index.js';
 import { addEventSignature, computeEventId, domainOf, getRoomVersion, parseUserId, ROOM_VERSIONS } from '../events/index.js';
 import type { JsonObject, PDUJson, RoomEvent } from '../events/types.js';
@@ -13,7 +14,7 @@ export interface FederationRouteDeps {
   serverName: string;
   key: SigningKey;
   roomserver: RoomserverAPI;
-  users: Pick<UserAPI, 'accountExists' | 'profile'>;
+  users: Pick<UserAPI, 'accountExists' | 'profile' | 'openIdUser'>;
   store: FederationStorage;
   edus: Map<string, EduHandler>;
   /** Sends an event that a remote user made through us (send_join/leave/knock) to the
@@ -101,6 +102,7 @@ export function federationEndpoints(deps: FederationRouteDeps): AnyEndpoint[] {
   const verOf = (v: string | string[] | undefined) => (v === undefined ? ['1'] : Array.isArray(v) ? v : [v]);
 
   return [
+    openIdUserInfoEndpoint(deps.users),
     endpoint({
       method: 'GET',
       path: '/_matrix/key/v2/server',

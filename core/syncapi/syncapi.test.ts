@@ -21,6 +21,12 @@ class MemoryUsers implements UserAPI {
   accountExists(): boolean {
     return true;
   }
+  requestOpenIdToken(): never {
+    throw new Error('not used here');
+  }
+  openIdUser(): undefined {
+    return undefined;
+  }
   profile() {
     return undefined;
   }

@@ -25,6 +25,10 @@ export interface UserAPI {
   authenticate(accessToken: string): Requester | undefined;
   /** Whether a local account exists (deactivated ones included). */
   accountExists(userId: string): boolean;
+  /** A new OpenID token for a local user (POST /user/{userId}/openid/request_token). */
+  requestOpenIdToken(userId: string): { token: string; expiresIn: number };
+  /** The user an unexpired OpenID token was made for (federation's openid/userinfo). */
+  openIdUser(token: string): string | undefined;
   profile(userId: string): Profile | undefined;
   /** Local, active accounts whose user id or display name contains `term` (any case), at
    * most `limit`: the local half of the user directory. */

@@ -10,6 +10,7 @@ import type { RoomserverAPI } from '../roomserver/api.js';
 import { ACCOUNT_DATA_TOPIC, type AccountDataOutput, type Profile, type UserAPI } from './api.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { USERAPI_MIGRATIONS, UserApiStorage, type DeviceRow } from './storage.js';
+import { OpenIdTokens } from './openid.js';
 import { UiaSessions } from './uia.js';
 import { LoginTokens } from './logintokens.js';
 import { accountDataEndpoints } from './routes/accountdata.js';
@@ -104,6 +105,7 @@ export class UserApi implements UserAPI {
   private readonly tokens = new LruCache<string, CachedToken>(10_000);
   private readonly nonces = new Map<string, number>();
   private readonly topic: Topic<AccountDataOutput>;
+  private readonly openIdTokens: OpenIdTokens;
 
   constructor(deps: UserApiDeps) {
     deps.db.migrate('userapi', USERAPI_MIGRATIONS);
@@ -115,6 +117,7 @@ export class UserApi implements UserAPI {
     this.roomserver = deps.roomserver;
     this.keys = new KeyServer({ db: deps.db, log: deps.log, logger: deps.logger, serverName: deps.serverName, devices: this, tracked: (u) => deps.roomserver.roomsForUser(u, 'join').length > 0 });
     this.keyBackup = new KeyBackup(deps.db, this.keys.store);
+    this.openIdTokens = new OpenIdTokens(deps.db);
     this.topic = deps.log.topic<AccountDataOutput>(ACCOUNT_DATA_TOPIC, {
       durable: true,
       replay: {
@@ -130,6 +133,14 @@ export class UserApi implements UserAPI {
   }
 
   // ---- UserAPI ----
+
+  requestOpenIdToken(userId: string): { token: string; expiresIn: number } {
+    return this.openIdTokens.create(userId);
+  }
+
+  openIdUser(token: string): string | undefined {
+    return this.openIdTokens.userOf(token);
+  }
 
   authenticate(accessToken: string): Requester | undefined {
     const hash = sha256(accessToken);

@@ -1,11 +1,26 @@
 import { z } from 'zod';
-import type { Endpoint } from '../../http/index.js';
+import { forbidden, type Endpoint } from '../../http/index.js';
 import type { UserApi } from '../index.js';
 import { PASSWORD_FLOWS } from '../uia.js';
 import { CS, authDict, route, who } from './common.js';
 
 export function accountEndpoints(api: UserApi): Endpoint[] {
   return [
+    route({
+      method: 'POST',
+      path: `${CS}/user/:userId/openid/request_token`,
+      auth: 'user',
+      rateLimited: true,
+      params: z.object({ userId: z.string() }),
+      // The spec's body is an empty object; anything in it is ignored.
+      body: z.object({}).passthrough(),
+      handler: ({ params, requester }) => {
+        const r = who(requester);
+        if (params.userId !== r.userId) throw forbidden('Cannot request an OpenID token for another user');
+        const { token, expiresIn } = api.requestOpenIdToken(r.userId);
+        return { access_token: token, token_type: 'Bearer', matrix_server_name: api.serverName, expires_in: expiresIn };
+      },
+    }),
     route({
       method: 'POST',
       path: `${CS}/account/password`,
