@@ -312,7 +312,7 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
     },
   };
 
-  const clientDeps = { serverName: identity.serverName, roomserver, users, receipts, txns: new TransactionCache(db), reports: new ContentReports(db), turn: config.turn, logger, federation };
+  const clientDeps = { serverName: identity.serverName, roomserver, users, receipts, txns: new TransactionCache(db), reports: new ContentReports(db), turn: config.turn, pushRules, logger, federation };
   const userEndpoints = userApiEndpoints(users).map((e) => (RATE_LIMITED_USER_PATHS.test(e.path) ? { ...e, rateLimited: true } : e));
   http.add(
     ...clientApiEndpoints(clientDeps, { baseUrl: () => bound?.url }),

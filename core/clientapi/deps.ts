@@ -16,6 +16,8 @@ export interface ClientApiDeps {
   receipts: ReceiptsAPI;
   txns: TransactionCache;
   reports: ContentReports;
+  /** Carries a user's room push rules over to an upgraded room they join. */
+  pushRules?: { copyRoomRules(userId: string, fromRoom: string, toRoom: string): number };
   /** TURN servers for calls, when configured. */
   turn?: TurnConfig;
   logger: Logger;

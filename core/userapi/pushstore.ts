@@ -202,6 +202,31 @@ export class PushRuleStore {
     this.update(userId, kind, ruleId, 'actions', JSON.stringify(cleanActions(actions)));
   }
 
+  /**
+   * A user joined `toRoom`, the replacement of `fromRoom` after an upgrade: their rules for
+   * the old room (named after it, as clients name a room's rules, e.g. Element's mute and
+   * mentions-only) are copied for the new one, room id conditions rewritten, unless the
+   * user already has such a rule there. Returns how many were copied.
+   */
+  copyRoomRules(userId: string, fromRoom: string, toRoom: string): number {
+    const rows = this.db.raw
+      .prepare<[string, string], RuleRow>('SELECT kind, rule_id, enabled, actions, conditions, pattern FROM pr_rules WHERE user_id = ? AND rule_id = ?')
+      .all(userId, fromRoom);
+    let copied = 0;
+    for (const r of rows) {
+      const kind = r.kind as RuleKind;
+      if (this.rules(userId)[kind].some((x) => x.rule_id === toRoom)) continue;
+      const conditions =
+        r.conditions === null
+          ? undefined
+          : (JSON.parse(r.conditions) as JsonObject[]).map((c) => (c.key === 'room_id' && c.pattern === fromRoom ? { ...c, pattern: toRoom } : c));
+      this.putRule(userId, kind, toRoom, { actions: JSON.parse(r.actions) as PushAction[], ...(conditions ? { conditions } : {}) });
+      if (r.enabled !== 1) this.setEnabled(userId, kind, toRoom, false);
+      copied++;
+    }
+    return copied;
+  }
+
   private update(userId: string, kind: RuleKind, ruleId: string, column: 'enabled' | 'actions', value: number | string): void {
     const r = this.db.raw.prepare(`UPDATE pr_rules SET ${column} = ? WHERE user_id = ? AND kind = ? AND rule_id = ?`).run(value, userId, kind, ruleId);
     if (r.changes === 0) {

@@ -73,6 +73,7 @@ async function join(deps: ClientApiDeps, userId: string, roomIdOrAlias: string, 
     const candidates = [...(invite ? [domainOf(invite.sender)] : []), ...servers].filter((s) => s !== deps.serverName);
     if (deps.federation && candidates.length > 0) {
       await deps.federation.joinRemote(userId, roomId, candidates, content);
+      carryOverFromPredecessor(deps, userId, roomId);
       return { room_id: roomId };
     }
     if (!rs.roomInfo(roomId)) throw new MatrixError(404, 'M_NOT_FOUND', `Room ${roomId} is not known here, and no server to join it through was given`);
@@ -86,7 +87,24 @@ async function join(deps: ClientApiDeps, userId: string, roomIdOrAlias: string, 
     if (via) content.join_authorised_via_users_server = via;
   }
   await rs.sendEvent({ roomId, sender: userId, type: 'm.room.member', stateKey: userId, content });
+  carryOverFromPredecessor(deps, userId, roomId);
   return { room_id: roomId };
+}
+
+/** Joining the replacement of an upgraded room, a user keeps what they had set for the old
+ * one (spec "Room Upgrades": tags, notification settings), unless already set here. */
+function carryOverFromPredecessor(deps: ClientApiDeps, userId: string, roomId: string): void {
+  const predecessor = deps.roomserver.currentStateEvent(roomId, 'm.room.create', '')?.content.predecessor;
+  const oldRoom = typeof predecessor === 'object' && predecessor !== null && !Array.isArray(predecessor) ? predecessor.room_id : undefined;
+  if (typeof oldRoom !== 'string' || oldRoom === roomId) return;
+  try {
+    const tags = deps.users.accountData(userId, oldRoom, 'm.tag');
+    if (tags && !deps.users.accountData(userId, roomId, 'm.tag')) deps.users.putAccountData(userId, roomId, 'm.tag', tags);
+    deps.pushRules?.copyRoomRules(userId, oldRoom, roomId);
+  } catch (e) {
+    // The join stands; the settings are a courtesy.
+    deps.logger.warn({ room_id: roomId, err: (e as Error).message }, 'carrying settings over from the predecessor room failed');
+  }
 }
 
 /** `server_name` (deprecated) and `via` query parameters: servers to join through. */

@@ -91,4 +91,26 @@ describe('POST /rooms/{roomId}/upgrade', () => {
     expect((await clientCall(url, 'PUT', `/rooms/${enc(oldRoom)}/send/m.room.message/t2`, eve.access_token, { msgtype: 'm.text', body: 'hello?' })).status).toBe(403);
     expect((await state(alice, r.body.replacement_room, 'm.room.power_levels')).body.users).toEqual({ [alice.user_id]: 100 });
   });
+
+  it('a user joining the replacement room keeps their tags and their notification settings for the old one', async () => {
+    const oldRoom = (await clientCall(url, 'POST', '/createRoom', alice.access_token, { room_version: '11', preset: 'public_chat' })).body.room_id as string;
+    await clientCall(url, 'POST', `/join/${enc(oldRoom)}`, bob.access_token, {});
+    const t = bob.access_token;
+    expect((await clientCall(url, 'PUT', `/user/${enc(bob.user_id)}/rooms/${enc(oldRoom)}/tags/m.favourite`, t, { order: 0.25 })).status).toBe(200);
+    // Element's "mute": an override rule named after the room; "mentions only": a room rule.
+    const mute = { actions: [], conditions: [{ kind: 'event_match', key: 'room_id', pattern: oldRoom }] };
+    expect((await clientCall(url, 'PUT', `/pushrules/global/override/${enc(oldRoom)}`, t, mute)).status).toBe(200);
+    expect((await clientCall(url, 'PUT', `/pushrules/global/room/${enc(oldRoom)}`, t, { actions: [] })).status).toBe(200);
+    expect((await clientCall(url, 'PUT', `/pushrules/global/room/${enc(oldRoom)}/enabled`, t, { enabled: false })).status).toBe(200);
+
+    const newRoom = (await clientCall(url, 'POST', `/rooms/${enc(oldRoom)}/upgrade`, alice.access_token, { new_version: '12' })).body.replacement_room as string;
+    expect((await clientCall(url, 'POST', `/join/${enc(newRoom)}`, t, {})).status).toBe(200);
+
+    expect((await clientCall(url, 'GET', `/user/${enc(bob.user_id)}/rooms/${enc(newRoom)}/tags`, t)).body).toEqual({ tags: { 'm.favourite': { order: 0.25 } } });
+    const override = await clientCall(url, 'GET', `/pushrules/global/override/${enc(newRoom)}`, t);
+    expect(override.body).toMatchObject({ rule_id: newRoom, actions: [], conditions: [{ kind: 'event_match', key: 'room_id', pattern: newRoom }], enabled: true });
+    expect((await clientCall(url, 'GET', `/pushrules/global/room/${enc(newRoom)}`, t)).body).toMatchObject({ rule_id: newRoom, enabled: false });
+    // The old room's rules stay as they were.
+    expect((await clientCall(url, 'GET', `/pushrules/global/override/${enc(oldRoom)}`, t)).body.conditions[0].pattern).toBe(oldRoom);
+  });
 });
