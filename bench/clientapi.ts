@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { defaultConfig, type AxonConfig } from '../core/config.js';
 import { createNode } from '../core/node.js';
@@ -80,7 +81,10 @@ export async function clientApi(): Promise<Record<string, unknown>> {
     // machine shared with other work; the load average says how shared it was.
     const cpu0 = process.cpuUsage();
     const load = os.loadavg()[0]!;
+    // The node's own thread: how long it was busy per message bounds messages/s from above.
+    const elu0 = performance.eventLoopUtilization();
     const seconds = await profiled('client_api-send', () => loadGenerator(url, String(roomId), senders.map((s) => s.access_token), perSender));
+    const elu = performance.eventLoopUtilization(elu0);
     const cpu = process.cpuUsage(cpu0);
 
     // Wake latency at steady state: first let every consumer (sync, search, notifications,
@@ -120,6 +124,8 @@ export async function clientApi(): Promise<Record<string, unknown>> {
       // Long enough for the JIT to settle, as the node's own figure comes after a warm-up.
       bare_node_http_req_per_s: round(await bareHttpBaseline(10_000), 0),
       cpu_ms_per_message: round((cpu.user + cpu.system) / 1000 / (perSender * senders.length), 3),
+      main_thread_ms_per_message: round(elu.active / (perSender * senders.length), 3),
+      main_thread_utilization: round(elu.utilization, 2),
       load_avg_1m: round(load, 1),
       room_output_batches: batches,
       sync_wake_ms: { p50: round(percentile(samples, 50)), p99: round(percentile(samples, 99)), samples: samples.length },

@@ -18,14 +18,20 @@ afterEach(async () => {
   for (const n of nodes.splice(0)) await n.stop();
 });
 
+/** A room server on a fresh database, with a room alice created. */
+async function roomOfAlice() {
+  const server = testServer();
+  const { db, log, logger } = testStorage(tmpDir());
+  opened.push({ db, log });
+  const rs = new Roomserver({ db, log, logger, serverName: server.name, signingKey: server.key, keys: serverNameKeys, fetcher: NO_FETCHER });
+  const alice = server.user('alice');
+  const { roomId } = await rs.createRoom({ creator: alice });
+  return { server, db, log, rs, alice, roomId };
+}
+
 describe('local sends batched into one transaction', () => {
   it('builds sends of one tick as a chain, fails only the forbidden one, runs onStored only for accepted ones, publishes in order', async () => {
-    const server = testServer();
-    const { db, log, logger } = testStorage(tmpDir());
-    opened.push({ db, log });
-    const rs = new Roomserver({ db, log, logger, serverName: server.name, signingKey: server.key, keys: serverNameKeys, fetcher: NO_FETCHER });
-    const alice = server.user('alice');
-    const { roomId } = await rs.createRoom({ creator: alice });
+    const { server, db, log, rs, alice, roomId } = await roomOfAlice();
     const seen: string[][] = [];
     const consumer = log.consume<RoomOutput>(ROOM_OUTPUT_TOPIC, {
       name: 'test',
@@ -67,12 +73,7 @@ describe('local sends batched into one transaction', () => {
   });
 
   it('a send whose storing fails unexpectedly fails alone: the batch is stored again with a savepoint per event', async () => {
-    const server = testServer();
-    const { db, log, logger } = testStorage(tmpDir());
-    opened.push({ db, log });
-    const rs = new Roomserver({ db, log, logger, serverName: server.name, signingKey: server.key, keys: serverNameKeys, fetcher: NO_FETCHER });
-    const alice = server.user('alice');
-    const { roomId } = await rs.createRoom({ creator: alice });
+    const { server, db, log, rs, alice, roomId } = await roomOfAlice();
     const stored: string[] = [];
     let failures = 0;
     const send = (body: string, fail = false) =>
