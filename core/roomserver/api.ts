@@ -248,6 +248,9 @@ export interface RoomserverDirectoryAPI {
   /** GET /hierarchy: the space's rooms the user may see, breadth first, paged. Throws
    * MatrixError 403 when the user may not see the root, 400 on a bad `from`. */
   spaceHierarchy(userId: string, roomId: string, opts: { suggestedOnly: boolean; maxDepth?: number; limit?: number; from?: string }): Record<string, unknown>;
+  /** GET /room_summary for a room known here; `userId` undefined for an unauthenticated
+   * caller. 404 M_NOT_FOUND when unknown or not visible to the caller. */
+  roomSummary(roomId: string, userId: string | undefined): Record<string, unknown>;
 }
 
 export type RoomserverAPI = RoomserverDirectoryAPI & RoomserverInputAPI & RoomserverQueryAPI & RoomserverPerformAPI & RoomserverAliasAPI & RoomserverFederationAPI;

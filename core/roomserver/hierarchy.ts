@@ -1,4 +1,4 @@
-import { forbidden, invalidParam } from '../http/errors.js';
+import { forbidden, invalidParam, notFound } from '../http/errors.js';
 import type { RoomEvent } from '../events/types.js';
 import type { RoomserverQueryAPI } from './api.js';
 import { roomSummary } from './publicrooms.js';
@@ -16,21 +16,36 @@ export interface HierarchyOptions {
 type Rs = Pick<RoomserverQueryAPI, 'roomInfo' | 'currentState' | 'currentStateEvent' | 'joinedMembers' | 'membership'>;
 
 /** Whether the user may see a room's summary (client-server "Spaces"; Synapse's rules for
- * local rooms): a member or invitee, a room anyone may join, knock on or read, or a
- * restricted room the user may join through one of its allowed rooms. */
-function accessible(rs: Rs, roomId: string, userId: string): boolean {
-  const m = rs.membership(roomId, userId)?.membership;
-  if (m === 'join' || m === 'invite') return true;
+ * local rooms): a member, invitee or knocker, a room anyone may join, knock on or read, or
+ * a restricted room the user may join through one of its allowed rooms. Without a user,
+ * only the rooms anyone may join, knock on or read. */
+function accessible(rs: Rs, roomId: string, userId: string | undefined): boolean {
+  const m = userId === undefined ? undefined : rs.membership(roomId, userId)?.membership;
+  if (m === 'join' || m === 'invite' || m === 'knock') return true;
   const joinRules = rs.currentStateEvent(roomId, 'm.room.join_rules', '')?.content;
   const rule = joinRules?.join_rule;
   if (rule === 'public' || rule === 'knock' || rule === 'knock_restricted') return true;
   if (rs.currentStateEvent(roomId, 'm.room.history_visibility', '')?.content.history_visibility === 'world_readable') return true;
-  if (rule === 'restricted' && Array.isArray(joinRules?.allow)) {
+  if (userId !== undefined && rule === 'restricted' && Array.isArray(joinRules?.allow)) {
     return joinRules.allow.some(
       (a) => a !== null && typeof a === 'object' && !Array.isArray(a) && a.type === 'm.room_membership' && typeof a.room_id === 'string' && rs.membership(a.room_id, userId)?.membership === 'join',
     );
   }
   return false;
+}
+
+/** GET /room_summary: a room's summary with its version, encryption and the caller's
+ * membership, for a caller who may see it; 404 otherwise, as for a room not known here (the
+ * spec allows not telling them apart). */
+export function roomSummaryFor(rs: Rs, roomId: string, userId: string | undefined): Record<string, unknown> {
+  const info = rs.roomInfo(roomId);
+  if (!info || !accessible(rs, roomId, userId)) throw notFound('Room not found');
+  const out: Record<string, unknown> = { ...roomSummary(rs, roomId), room_version: info.version };
+  const encryption = rs.currentStateEvent(roomId, 'm.room.encryption', '')?.content.algorithm;
+  if (typeof encryption === 'string') out.encryption = encryption;
+  const membership = userId === undefined ? undefined : rs.membership(roomId, userId)?.membership;
+  if (membership !== undefined) out.membership = membership;
+  return out;
 }
 
 /** A valid `order` of m.space.child: at most 50 printable ASCII characters. */

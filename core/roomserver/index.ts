@@ -25,7 +25,7 @@ import { authEventTypesNeeded, checkAuth } from './auth/index.js';
 import { InputProcessor, type KeyProvider } from './input.js';
 import { KeyedQueue } from './queue.js';
 import { RoomAliases } from './aliases.js';
-import { spaceHierarchy, type HierarchyOptions } from './hierarchy.js';
+import { roomSummaryFor, spaceHierarchy, type HierarchyOptions } from './hierarchy.js';
 import { publicRoomsPage } from './publicrooms.js';
 import { initialRoomEvents } from './createroom.js';
 import { restrictedPowerLevels, upgradePlan } from './upgrade.js';
@@ -430,6 +430,9 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
 
   spaceHierarchy(userId: string, roomId: string, opts: HierarchyOptions): Record<string, unknown> {
     return spaceHierarchy(this, userId, roomId, opts);
+  }
+  roomSummary(roomId: string, userId: string | undefined): Record<string, unknown> {
+    return roomSummaryFor(this, roomId, userId);
   }
   publishedRooms(): string[] {
     return this.aliases.publishedRooms();

@@ -4,7 +4,7 @@ import { MatrixError, endpoint, forbidden, invalidParam, notFound, type AnyEndpo
 import { actionPowerLevel, requiredPowerForEvent, userPowerLevel, type AuthState } from '../../roomserver/auth/index.js';
 import { readableState, requireRoom } from '../access.js';
 import type { ClientApiDeps } from '../deps.js';
-import { roomAliasSchema, roomIdSchema } from '../schemas.js';
+import { roomAliasSchema, roomIdOrAliasSchema, roomIdSchema, userIdSchema } from '../schemas.js';
 
 /** Room aliases, room visibility in the directory, and the public room list. */
 export function directoryEndpoints(deps: ClientApiDeps): AnyEndpoint[] {
@@ -34,6 +34,33 @@ export function directoryEndpoints(deps: ClientApiDeps): AnyEndpoint[] {
       }),
       handler: ({ params, query, requester }) =>
         rs.spaceHierarchy(requester!.userId, params.roomId, { suggestedOnly: query.suggested_only ?? false, maxDepth: query.max_depth, limit: query.limit, from: query.from }),
+    }),
+    endpoint({
+      method: 'GET',
+      path: '/_matrix/client/v1/room_summary/:roomIdOrAlias',
+      auth: 'optional',
+      params: z.object({ roomIdOrAlias: roomIdOrAliasSchema }),
+      // Summaries of rooms this node is not in would come over federation: not yet.
+      query: z.object({ via: z.union([z.string(), z.array(z.string())]).optional() }),
+      handler: ({ params, requester }) => {
+        const roomId = params.roomIdOrAlias.startsWith('!') ? params.roomIdOrAlias : rs.resolveAlias(params.roomIdOrAlias);
+        if (!roomId) throw notFound('Room not found');
+        return rs.roomSummary(roomId, requester?.userId);
+      },
+    }),
+    endpoint({
+      method: 'GET',
+      path: '/_matrix/client/v1/mutual_rooms',
+      auth: 'user',
+      query: z.object({ user_id: userIdSchema, from: z.string().optional() }),
+      handler: ({ query, requester }) => {
+        if (query.user_id === requester!.userId) throw invalidParam('user_id is your own user ID');
+        // All in one batch, so no token was ever handed out.
+        if (query.from !== undefined) throw invalidParam('Unknown from token');
+        const theirs = new Set(rs.roomsForUser(query.user_id, 'join'));
+        const joined = rs.roomsForUser(requester!.userId, 'join').filter((r) => theirs.has(r)).sort();
+        return { joined, count: joined.length };
+      },
     }),
     endpoint({
       method: 'GET',
