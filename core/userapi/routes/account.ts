@@ -1,11 +1,29 @@
 import { z } from 'zod';
-import { forbidden, type Endpoint } from '../../http/index.js';
+import { MatrixError, forbidden, type Endpoint } from '../../http/index.js';
 import type { UserApi } from '../index.js';
 import { PASSWORD_FLOWS } from '../uia.js';
 import { CS, authDict, route, who } from './common.js';
 
+/** Third-party identifiers: this server validates none (no email or SMS sending; the
+ * `m.3pid_changes` capability says so), so an account has none, and asking to validate one
+ * gets the spec's answer for an unsupported medium. */
+function threePidEndpoints(): Endpoint[] {
+  const unsupported = (medium: string) => () => {
+    throw new MatrixError(400, 'M_THREEPID_MEDIUM_NOT_SUPPORTED', `This server does not validate ${medium}`);
+  };
+  const requestToken = z.object({ client_secret: z.string().min(1).max(255), send_attempt: z.number().int() }).passthrough();
+  return [
+    route({ method: 'GET', path: `${CS}/account/3pid`, auth: 'user', handler: () => ({ threepids: [] }) }),
+    ...(['register', 'account/3pid', 'account/password'] as const).flatMap((prefix) => [
+      route({ method: 'POST', path: `${CS}/${prefix}/email/requestToken`, auth: prefix === 'account/3pid' ? 'user' : 'none', body: requestToken, handler: unsupported('email addresses') }),
+      route({ method: 'POST', path: `${CS}/${prefix}/msisdn/requestToken`, auth: prefix === 'account/3pid' ? 'user' : 'none', body: requestToken, handler: unsupported('phone numbers') }),
+    ]),
+  ];
+}
+
 export function accountEndpoints(api: UserApi): Endpoint[] {
   return [
+    ...threePidEndpoints(),
     route({
       method: 'POST',
       path: `${CS}/user/:userId/openid/request_token`,
