@@ -201,7 +201,7 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
     notifications,
   });
   const search = new SearchApi({ db, log, logger, roomserver });
-  http.authenticate = (token) => users.authenticateRequest(token);
+  http.authenticate = (token, client) => users.authenticateRequest(token, client);
   const startedAt = Date.now();
   const owner = new Owner(users);
   const statusModel = new StatusModel(() => ({ ...node.status() }), { rooms: () => joinedRooms(roomserver, owner.userId) });
@@ -293,6 +293,7 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
         await notifications.close();
         await search.close();
         await log.close();
+        users.close();
         db.close();
         logger.info('node stopped');
       })();

@@ -17,8 +17,14 @@ export interface Requester {
   isAdmin: boolean;
 }
 
+/** Where a request came from, for the devices' last-seen record. */
+export interface ClientInfo {
+  ip: string;
+  userAgent?: string;
+}
+
 /** Resolves an access token; undefined when unknown. Provided by the user API. */
-export type Authenticator = (token: string) => Requester | undefined | Promise<Requester | undefined>;
+export type Authenticator = (token: string, client?: ClientInfo) => Requester | undefined | Promise<Requester | undefined>;
 
 /** Checks a federation request's signature over its JSON body (undefined when it has none);
  * returns the origin server name, or throws MatrixError 401. */
@@ -132,7 +138,7 @@ export async function runEndpoint(e: AnyEndpoint, c: Context, opts: RunOptions):
     if (token === undefined) {
       if (e.auth === 'user') throw new MatrixError(401, 'M_MISSING_TOKEN', 'Missing access token');
     } else {
-      requester = opts.authenticate ? await opts.authenticate(token) : undefined;
+      requester = opts.authenticate ? await opts.authenticate(token, { ip: remoteAddress(c), userAgent: c.req.header('user-agent') }) : undefined;
       if (!requester) throw new MatrixError(401, 'M_UNKNOWN_TOKEN', 'Unrecognised access token', { soft_logout: false });
     }
   }

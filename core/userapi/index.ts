@@ -2,7 +2,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type { Db } from '../db/index.js';
 import { parseUserId } from '../events/ids.js';
 import type { JsonObject } from '../events/types.js';
-import { MatrixError, forbidden, type Endpoint, type Requester } from '../http/index.js';
+import { MatrixError, forbidden, type ClientInfo, type Endpoint, type Requester } from '../http/index.js';
 import type { LogMessage, Log, Topic } from '../log/index.js';
 import type { Logger } from '../logger.js';
 import { LruCache } from '../lru.js';
@@ -11,6 +11,7 @@ import { ACCOUNT_DATA_TOPIC, type AccountDataOutput, type Profile, type UserAPI 
 import { hashPassword, verifyPassword } from './passwords.js';
 import { USERAPI_MIGRATIONS, UserApiStorage, type DeviceRow } from './storage.js';
 import { OpenIdTokens } from './openid.js';
+import { LastSeen, clientIp } from './lastseen.js';
 import { UiaSessions } from './uia.js';
 import { LoginTokens } from './logintokens.js';
 import { accountDataEndpoints } from './routes/accountdata.js';
@@ -106,6 +107,7 @@ export class UserApi implements UserAPI {
   private readonly nonces = new Map<string, number>();
   private readonly topic: Topic<AccountDataOutput>;
   private readonly openIdTokens: OpenIdTokens;
+  private readonly lastSeen: LastSeen;
 
   constructor(deps: UserApiDeps) {
     deps.db.migrate('userapi', USERAPI_MIGRATIONS);
@@ -118,6 +120,7 @@ export class UserApi implements UserAPI {
     this.keys = new KeyServer({ db: deps.db, log: deps.log, logger: deps.logger, serverName: deps.serverName, devices: this, tracked: (u) => deps.roomserver.roomsForUser(u, 'join').length > 0 });
     this.keyBackup = new KeyBackup(deps.db, this.keys.store);
     this.openIdTokens = new OpenIdTokens(deps.db);
+    this.lastSeen = new LastSeen(deps.db);
     this.topic = deps.log.topic<AccountDataOutput>(ACCOUNT_DATA_TOPIC, {
       durable: true,
       replay: {
@@ -159,9 +162,12 @@ export class UserApi implements UserAPI {
    * expired gets `M_UNKNOWN_TOKEN` with `soft_logout: true`, so the client refreshes it and
    * keeps its session (and keys); an unknown or logged-out token leaves the caller to answer
    * `soft_logout: false`. */
-  authenticateRequest(accessToken: string): Requester | undefined {
+  authenticateRequest(accessToken: string, client?: ClientInfo): Requester | undefined {
     const requester = this.authenticate(accessToken);
-    if (requester) return requester;
+    if (requester) {
+      if (client) this.lastSeen.note(requester.userId, requester.deviceId, { ts: Date.now(), ip: clientIp(client.ip), ...(client.userAgent ? { userAgent: client.userAgent } : {}) });
+      return requester;
+    }
     const hash = sha256(accessToken);
     const expiresTs = this.tokens.get(hash)?.expiresTs ?? this.storage.token(hash)?.expires_ts ?? null;
     if (expiresTs !== null && expiresTs <= Date.now()) throw new MatrixError(401, 'M_UNKNOWN_TOKEN', 'Access token expired', { soft_logout: true });
@@ -412,12 +418,38 @@ export class UserApi implements UserAPI {
   }
 
   devices(userId: string): DeviceInfo[] {
-    return this.storage.devices(userId).map(deviceInfo);
+    return this.storage.devices(userId).map((d) => deviceInfo(this.withSeen(userId, d)));
   }
 
   device(userId: string, deviceId: string): DeviceInfo | undefined {
     const d = this.storage.device(userId, deviceId);
-    return d && deviceInfo(d);
+    return d && deviceInfo(this.withSeen(userId, d));
+  }
+
+  /** A device row with what was noted of it since the last flush. */
+  private withSeen(userId: string, d: DeviceRow): DeviceRow {
+    const s = this.lastSeen.noted(userId, d.device_id);
+    return s ? { ...d, last_seen_ts: s.ts, last_seen_ip: s.ip, last_seen_user_agent: s.userAgent ?? null } : d;
+  }
+
+  /** GET /admin/whois: each device's last connection (one session per device, as a device
+   * is one login here). */
+  whois(userId: string): { user_id: string; devices: Record<string, { sessions: Array<{ connections: Array<Record<string, unknown>> }> }> } {
+    const devices: Record<string, { sessions: Array<{ connections: Array<Record<string, unknown>> }> }> = {};
+    for (const row of this.storage.devices(userId)) {
+      const d = this.withSeen(userId, row);
+      const connection: Record<string, unknown> = {};
+      if (d.last_seen_ip !== null) connection.ip = d.last_seen_ip;
+      if (d.last_seen_ts !== null) connection.last_seen = d.last_seen_ts;
+      if (d.last_seen_user_agent !== null) connection.user_agent = d.last_seen_user_agent;
+      devices[d.device_id] = { sessions: [{ connections: Object.keys(connection).length > 0 ? [connection] : [] }] };
+    }
+    return { user_id: userId, devices };
+  }
+
+  /** Writes down what is noted in memory (last-seen records). */
+  close(): void {
+    this.lastSeen.close();
   }
 
   // ---- profiles ----

@@ -56,6 +56,11 @@ export const USERAPI_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    // The user agent of a device's last request, for the admin whois API.
+    version: 2,
+    up: (db) => db.exec('ALTER TABLE ua_devices ADD COLUMN last_seen_user_agent TEXT'),
+  },
 ];
 
 export interface AccountRow {
@@ -72,6 +77,7 @@ export interface DeviceRow {
   display_name: string | null;
   last_seen_ts: number | null;
   last_seen_ip: string | null;
+  last_seen_user_agent: string | null;
 }
 
 export interface TokenRow {
@@ -107,8 +113,8 @@ export class UserApiStorage {
       deactivate: db.prepare<[string]>('UPDATE ua_accounts SET deactivated = 1, password_hash = NULL WHERE localpart = ?'),
       setDisplayname: db.prepare<[string | null, string]>('UPDATE ua_accounts SET displayname = ? WHERE localpart = ?'),
       setAvatar: db.prepare<[string | null, string]>('UPDATE ua_accounts SET avatar_url = ? WHERE localpart = ?'),
-      devices: db.prepare<[string], DeviceRow>('SELECT device_id, display_name, last_seen_ts, last_seen_ip FROM ua_devices WHERE user_id = ? ORDER BY device_id'),
-      device: db.prepare<[string, string], DeviceRow>('SELECT device_id, display_name, last_seen_ts, last_seen_ip FROM ua_devices WHERE user_id = ? AND device_id = ?'),
+      devices: db.prepare<[string], DeviceRow>('SELECT device_id, display_name, last_seen_ts, last_seen_ip, last_seen_user_agent FROM ua_devices WHERE user_id = ? ORDER BY device_id'),
+      device: db.prepare<[string, string], DeviceRow>('SELECT device_id, display_name, last_seen_ts, last_seen_ip, last_seen_user_agent FROM ua_devices WHERE user_id = ? AND device_id = ?'),
       insertDevice: db.prepare<[string, string, string | null, number]>(
         'INSERT INTO ua_devices (user_id, device_id, display_name, created_ts) VALUES (?, ?, ?, ?) ON CONFLICT (user_id, device_id) DO NOTHING',
       ),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { notFound, type Endpoint } from '../../http/index.js';
+import { forbidden, notFound, type Endpoint } from '../../http/index.js';
 import type { UserApi } from '../index.js';
 import { PASSWORD_FLOWS } from '../uia.js';
 import { CS, authDict, deviceIdSchema, optionalBody, route, who } from './common.js';
@@ -8,6 +8,19 @@ const deviceParams = z.object({ deviceId: deviceIdSchema });
 
 export function deviceEndpoints(api: UserApi): Endpoint[] {
   return [
+    route({
+      method: 'GET',
+      path: `${CS}/admin/whois/:userId`,
+      auth: 'user',
+      params: z.object({ userId: z.string().max(255) }),
+      handler: ({ requester, params }) => {
+        const r = who(requester);
+        // The spec lets servers limit this to the user and the server's admins.
+        if (params.userId !== r.userId && !r.isAdmin) throw forbidden('Only the user and server admins may look this up');
+        if (!api.accountExists(params.userId)) throw notFound('Unknown user');
+        return api.whois(params.userId);
+      },
+    }),
     route({
       method: 'GET',
       path: `${CS}/devices`,
