@@ -42,6 +42,8 @@ export class ToDeviceServer implements SyncToDeviceAPI, FederationToDeviceAPI {
   constructor(private readonly deps: ToDeviceServerDeps) {
     deps.db.migrate('todevice', TODEVICE_MIGRATIONS);
     this.store = new ToDeviceStorage(deps.db.raw);
+    // Ids past their retention since the last run (pruning otherwise runs as ids are claimed).
+    this.store.prune();
     this.published = this.store.maxPos();
     this.topic = deps.log.topic<ToDeviceOutput>(TO_DEVICE_TOPIC, {
       durable: true,

@@ -35,7 +35,26 @@ export const TODEVICE_MIGRATIONS: readonly Migration[] = [
         );
       `),
   },
+  {
+    // When each id was claimed, so they can be forgotten once no retry can come; they were
+    // kept forever. Ids already there count from the upgrade.
+    version: 2,
+    up: (db) => {
+      db.exec(`ALTER TABLE td_txns ADD COLUMN ts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE td_received ADD COLUMN ts INTEGER NOT NULL DEFAULT 0;`);
+      const now = Date.now();
+      db.prepare('UPDATE td_txns SET ts = ?').run(now);
+      db.prepare('UPDATE td_received SET ts = ?').run(now);
+    },
+  },
 ];
+
+/** Client transaction ids are kept as long as the client API's (a client retries within
+ * seconds); ids of messages from other servers a week, as a server retries a transaction
+ * for as long as it goes unanswered. */
+export const TXN_RETENTION_MS = 24 * 60 * 60 * 1000;
+export const RECEIVED_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+const PRUNE_EVERY = 1000;
 
 export interface MessageRow {
   id: number;
@@ -50,6 +69,7 @@ export interface MessageRow {
 
 export class ToDeviceStorage {
   private readonly statements: StatementCache;
+  private claims = 0;
 
   constructor(readonly raw: Database.Database) {
     this.statements = new StatementCache(raw);
@@ -60,11 +80,31 @@ export class ToDeviceStorage {
   }
 
   /** Records a transaction id; false if it was already there. */
-  claimTxn(userId: string, deviceId: string, txnId: string): boolean {
-    return this.st('INSERT OR IGNORE INTO td_txns (user_id, device_id, txn_id) VALUES (?, ?, ?)').run(userId, deviceId, txnId).changes > 0;
+  claimTxn(userId: string, deviceId: string, txnId: string, now = Date.now()): boolean {
+    const fresh = this.st('INSERT OR IGNORE INTO td_txns (user_id, device_id, txn_id, ts) VALUES (?, ?, ?, ?)').run(userId, deviceId, txnId, now).changes > 0;
+    if (fresh && ++this.claims % PRUNE_EVERY === 0) this.prune(now);
+    return fresh;
   }
-  claimReceived(origin: string, messageId: string): boolean {
-    return this.st('INSERT OR IGNORE INTO td_received (origin, message_id) VALUES (?, ?)').run(origin, messageId).changes > 0;
+  claimReceived(origin: string, messageId: string, now = Date.now()): boolean {
+    const fresh = this.st('INSERT OR IGNORE INTO td_received (origin, message_id, ts) VALUES (?, ?, ?)').run(origin, messageId, now).changes > 0;
+    if (fresh && ++this.claims % PRUNE_EVERY === 0) this.prune(now);
+    return fresh;
+  }
+
+  /** Forgets ids past their retention, oldest first, a slice at a time (rows are in the
+   * order they were claimed, so a slice is all the rows that need looking at). Returns how
+   * many went. */
+  prune(now = Date.now()): number {
+    let n = 0;
+    for (const [table, keep] of [
+      ['td_txns', TXN_RETENTION_MS],
+      ['td_received', RECEIVED_RETENTION_MS],
+    ] as const) {
+      n += this.st(
+        `DELETE FROM ${table} WHERE rowid <= (SELECT MAX(rowid) FROM (SELECT rowid, ts FROM ${table} ORDER BY rowid LIMIT ${PRUNE_EVERY * 2}) WHERE ts < ?)`,
+      ).run(now - keep).changes;
+    }
+    return n;
   }
   insert(r: Omit<MessageRow, 'id'>): number {
     return Number(
