@@ -12,6 +12,7 @@ import { hashPassword, verifyPassword } from './passwords.js';
 import { USERAPI_MIGRATIONS, UserApiStorage, type DeviceRow } from './storage.js';
 import { OpenIdTokens } from './openid.js';
 import { LastSeen, clientIp } from './lastseen.js';
+import { ProfileFields } from './profilefields.js';
 import { UiaSessions } from './uia.js';
 import { LoginTokens } from './logintokens.js';
 import { accountDataEndpoints } from './routes/accountdata.js';
@@ -108,6 +109,8 @@ export class UserApi implements UserAPI {
   private readonly topic: Topic<AccountDataOutput>;
   private readonly openIdTokens: OpenIdTokens;
   private readonly lastSeen: LastSeen;
+  /** Profile fields other than the display name and avatar. */
+  readonly profileFields: ProfileFields;
 
   constructor(deps: UserApiDeps) {
     deps.db.migrate('userapi', USERAPI_MIGRATIONS);
@@ -121,6 +124,7 @@ export class UserApi implements UserAPI {
     this.keyBackup = new KeyBackup(deps.db, this.keys.store);
     this.openIdTokens = new OpenIdTokens(deps.db);
     this.lastSeen = new LastSeen(deps.db);
+    this.profileFields = new ProfileFields(deps.db);
     this.topic = deps.log.topic<AccountDataOutput>(ACCOUNT_DATA_TOPIC, {
       durable: true,
       replay: {

@@ -14,6 +14,8 @@ export function serverEndpoints(opts: { baseUrl: () => string | undefined }): An
           'm.change_password': { enabled: true },
           'm.set_displayname': { enabled: true },
           'm.set_avatar_url': { enabled: true },
+          // Every field a user may set, by the spec's key grammar (v1.16).
+          'm.profile_fields': { enabled: true },
           'm.3pid_changes': { enabled: false },
           'm.get_login_token': { enabled: false },
         },

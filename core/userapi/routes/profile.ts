@@ -1,10 +1,15 @@
 import { z } from 'zod';
 import { parseUserId } from '../../events/ids.js';
-import { invalidParam, notFound, type Endpoint } from '../../http/index.js';
+import type { JsonValue } from '../../events/types.js';
+import { MatrixError, badJson, invalidParam, missingParam, notFound, type Endpoint } from '../../http/index.js';
 import type { UserApi } from '../index.js';
 import { CS, requireSelf, route } from './common.js';
 
 const userParams = z.object({ userId: z.string() });
+/** m.tz or a key in the Common Namespaced Identifier Grammar (the spec's pattern for keyName). */
+const CUSTOM_KEY = /^(m\.tz|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+)$/;
+/** The spec's limit on a whole profile. */
+const MAX_PROFILE_BYTES = 64 * 1024;
 
 function checkUserId(userId: string): void {
   if (!parseUserId(userId, { historical: true })) throw invalidParam('Invalid user id');
@@ -44,15 +49,87 @@ export function profileEndpoints(api: UserApi): Endpoint[] {
       },
     }),
   ];
+  const customParams = z.object({ userId: z.string(), keyName: z.string() });
+  /** A key other than displayname and avatar_url: m.tz or a namespaced custom key. */
+  const customKey = (keyName: string) => {
+    if (Buffer.byteLength(keyName) > 255) throw new MatrixError(400, 'M_KEY_TOO_LARGE', 'Profile keys are at most 255 bytes');
+    if (!CUSTOM_KEY.test(keyName)) throw invalidParam(`${keyName} is not a profile key: m.tz or a namespaced key like com.example.field`);
+    return keyName;
+  };
   return [
     route({
       method: 'GET',
       path: `${CS}/profile/:userId`,
       auth: 'optional',
       params: userParams,
-      handler: ({ params }) => read(params.userId),
+      handler: async ({ params }) => {
+        const p = await read(params.userId);
+        // Custom fields of local users; a remote profile comes over federation as it is.
+        return params.userId.endsWith(`:${api.serverName}`) ? { ...api.profileFields.fields(params.userId), ...p } : p;
+      },
     }),
     ...field('displayname', z.string().max(256)),
     ...field('avatar_url', z.string().max(1000).refine((s) => s === '' || s.startsWith('mxc://'), 'must be an mxc:// URI')),
+    ...(['displayname', 'avatar_url'] as const).map((name) =>
+      route({
+        method: 'DELETE',
+        path: `${CS}/profile/:userId/${name}`,
+        auth: 'user',
+        params: userParams,
+        handler: async ({ params, requester }) => {
+          checkUserId(params.userId);
+          requireSelf(requester, params.userId, `remove the ${name}`);
+          await api.setProfileField(params.userId, name, '');
+          return {};
+        },
+      }),
+    ),
+    route({
+      method: 'GET',
+      path: `${CS}/profile/:userId/:keyName`,
+      auth: 'optional',
+      params: customParams,
+      handler: async ({ params }) => {
+        const key = customKey(params.keyName);
+        await read(params.userId);
+        const value = api.profileFields.get(params.userId, key);
+        if (value === undefined) throw notFound(`No ${key} set`);
+        return { [key]: value };
+      },
+    }),
+    route({
+      method: 'PUT',
+      path: `${CS}/profile/:userId/:keyName`,
+      auth: 'user',
+      params: customParams,
+      body: z.record(z.string(), z.unknown()),
+      handler: ({ params, body, requester }) => {
+        checkUserId(params.userId);
+        requireSelf(requester, params.userId, 'set profile fields');
+        const key = customKey(params.keyName);
+        if (!Object.hasOwn(body, key)) throw missingParam(`The body needs the ${key} property`);
+        const value = body[key] as JsonValue;
+        if (key === 'm.tz' && typeof value !== 'string') throw badJson('m.tz must be a time zone name (a string)');
+        const others = { ...api.profile(params.userId), ...api.profileFields.fields(params.userId) };
+        delete (others as Record<string, unknown>)[key];
+        if (Buffer.byteLength(JSON.stringify({ ...others, [key]: value })) > MAX_PROFILE_BYTES) {
+          throw new MatrixError(400, 'M_PROFILE_TOO_LARGE', 'A profile is at most 64 KiB');
+        }
+        api.profileFields.set(params.userId, key, value);
+        return {};
+      },
+    }),
+    route({
+      method: 'DELETE',
+      path: `${CS}/profile/:userId/:keyName`,
+      auth: 'user',
+      params: customParams,
+      handler: ({ params, requester }) => {
+        checkUserId(params.userId);
+        requireSelf(requester, params.userId, 'remove profile fields');
+        api.profileFields.delete(params.userId, customKey(params.keyName));
+        return {};
+      },
+    }),
   ];
 }
