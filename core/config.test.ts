@@ -92,3 +92,13 @@ describe('TURN settings', () => {
     expect(() => run(args)).toThrow(message);
   });
 });
+
+describe('upload limit', () => {
+  it('is 50 MiB unless set, and must be a whole number of at least 1024', () => {
+    expect(run([]).maxUploadBytes).toBe(50 * 1024 * 1024);
+    expect(run(['--max-upload-bytes', '1048576']).maxUploadBytes).toBe(1048576);
+    expect(run([], { 'max-upload-bytes': 2048 }).maxUploadBytes).toBe(2048);
+    expect(() => run(['--max-upload-bytes', '10'])).toThrow(/--max-upload-bytes/);
+    expect(USAGE).toContain('--max-upload-bytes N');
+  });
+});

@@ -19,6 +19,8 @@ export interface AxonConfig {
   registrationTokens: string[];
   /** Largest JSON request body the client API accepts, in bytes. */
   maxBodyBytes: number;
+  /** Largest media upload, in bytes. */
+  maxUploadBytes: number;
   /** Requests per second per client on rate-limited endpoints (burst 5x); 0 turns it off. */
   rateLimit: number;
   /** libp2p: listen multiaddrs (empty: TCP and WS on all interfaces, port 0), bootstrap peers
@@ -64,6 +66,7 @@ const OPTIONS = {
   'registration-shared-secret': { type: 'string' },
   'registration-token': { type: 'string', multiple: true },
   'max-body-bytes': { type: 'string' },
+  'max-upload-bytes': { type: 'string' },
   'rate-limit': { type: 'string' },
   p2p: { type: 'string', multiple: true },
   peer: { type: 'string', multiple: true },
@@ -99,6 +102,7 @@ export const USAGE = `Usage: axon [options]
   --registration-shared-secret S      secret for /_synapse/admin/v1/register
   --registration-token T              registration needs this token (repeatable)
   --max-body-bytes N                  largest JSON request body (default 8388608)
+  --max-upload-bytes N                largest media upload (default 52428800)
   --rate-limit N                      requests/s per client when sending, creating rooms,
                                       registering or logging in (burst 5x; 0 = off; default 10)
   --p2p MULTIADDR                     libp2p listen address (repeatable; default
@@ -194,6 +198,8 @@ function buildConfig(dataDir: string, s: Settings): AxonConfig {
   }
   const maxBody = Number(s['max-body-bytes'] ?? 8 * 1024 * 1024);
   if (!Number.isInteger(maxBody) || maxBody < 1024) throw new ConfigError('--max-body-bytes must be an integer >= 1024');
+  const maxUpload = Number(s['max-upload-bytes'] ?? 50 * 1024 * 1024);
+  if (!Number.isInteger(maxUpload) || maxUpload < 1024) throw new ConfigError('--max-upload-bytes must be an integer >= 1024');
   if ((s['registration-token'] ?? []).some((t) => t.length === 0 || t.length > 64 || !/^[A-Za-z0-9._~-]+$/.test(t))) {
     throw new ConfigError('--registration-token must be 1 to 64 characters of A-Z a-z 0-9 . _ ~ -');
   }
@@ -215,6 +221,7 @@ function buildConfig(dataDir: string, s: Settings): AxonConfig {
     registrationSharedSecret: secret,
     registrationTokens: s['registration-token'] ?? [],
     maxBodyBytes: maxBody,
+    maxUploadBytes: maxUpload,
     p2p: { listen, peers, mdns: s.mdns ?? true, relay: s.relay ?? false },
     presence: s.presence ?? true,
     ...(turn ? { turn } : {}),

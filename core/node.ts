@@ -18,6 +18,7 @@ import { loadOrCreateIdentity, type Identity } from './identity.js';
 import { Log, type TopicStatus } from './log/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { AXON_VERSION } from './version.js';
+import { MediaApi, mediaEndpoints } from './mediaapi/index.js';
 import { openIdUserInfoEndpoint } from './federationapi/openid.js';
 import { ContentReports, TransactionCache, clientApiEndpoints } from './clientapi/index.js';
 import { publicKeyFromServerName } from './identity.js';
@@ -76,6 +77,7 @@ export interface AxonNode {
   readonly users: UserApi;
   readonly sync: SyncApi;
   readonly search: SearchApi;
+  readonly media: MediaApi;
   readonly typing: TypingServer;
   readonly receipts: ReceiptServer;
   readonly toDevice: ToDeviceServer;
@@ -201,6 +203,7 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
     notifications,
   });
   const search = new SearchApi({ db, log, logger, roomserver });
+  const media = new MediaApi({ db, logger, serverName: identity.serverName, dir: MediaApi.dirOf(config.dataDir), maxUploadBytes: config.maxUploadBytes });
   http.authenticate = (token, client) => users.authenticateRequest(token, client);
   const startedAt = Date.now();
   const owner = new Owner(users);
@@ -223,6 +226,7 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
     users,
     sync,
     search,
+    media,
     typing,
     receipts,
     toDevice,
@@ -320,6 +324,7 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
     ...(userEndpoints as Endpoint<any, any, any, any>[]),
     ...syncEndpoints(sync),
     ...searchEndpoints(search),
+    ...mediaEndpoints(media),
     ...typingEndpoints(typing, roomserver),
     ...receiptEndpoints(receipts, users, roomserver),
     ...toDeviceEndpoints(toDevice),

@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Db } from '../db/index.js';
+import type { Logger } from '../logger.js';
+import type { MediaAPI, MediaInfo } from './api.js';
+import { MediaStorage } from './storage.js';
+import { THUMBNAILABLE, thumbnail, type Thumbnail, type ThumbnailMethod } from './thumbnail.js';
+
+export { mediaEndpoints } from './routes.js';
+export type { MediaAPI, MediaInfo } from './api.js';
+
+export interface MediaApiDeps {
+  db: Db;
+  logger: Logger;
+  serverName: string;
+  /** The folder media files are kept in (`<data>/media`). */
+  dir: string;
+  maxUploadBytes: number;
+}
+
+/** The media repository: uploads of this node's users, stored in the data folder, served to
+ * authenticated clients with thumbnails of images. */
+export class MediaApi implements MediaAPI {
+  readonly maxUploadBytes: number;
+  readonly serverName: string;
+  private readonly storage: MediaStorage;
+
+  constructor(private readonly deps: MediaApiDeps) {
+    this.maxUploadBytes = deps.maxUploadBytes;
+    this.serverName = deps.serverName;
+    this.storage = new MediaStorage(deps.db, deps.dir);
+  }
+
+  async upload(userId: string, bytes: Uint8Array, contentType: string, uploadName: string | undefined): Promise<string> {
+    const mediaId = randomBytes(18).toString('base64url');
+    const info: MediaInfo = { origin: this.serverName, mediaId, contentType, uploadName: uploadName ?? null, size: bytes.byteLength, userId, createdTs: Date.now() };
+    await this.storage.put(info, bytes);
+    this.deps.logger.debug({ media_id: mediaId, size: info.size, user_id: userId }, 'media uploaded');
+    return mediaId;
+  }
+
+  info(origin: string, mediaId: string): MediaInfo | undefined {
+    return this.storage.get(origin, mediaId);
+  }
+
+  async download(origin: string, mediaId: string): Promise<{ info: MediaInfo; bytes: Buffer } | undefined> {
+    const info = this.storage.get(origin, mediaId);
+    if (!info) return undefined;
+    return { info, bytes: await fs.promises.readFile(this.storage.file(origin, mediaId)) };
+  }
+
+  /** A thumbnail of a stored image; undefined when the media is unknown, null when it is
+   * not an image this node can thumbnail. */
+  async thumbnail(origin: string, mediaId: string, width: number, height: number, method: ThumbnailMethod): Promise<Thumbnail | undefined | null> {
+    const info = this.storage.get(origin, mediaId);
+    if (!info) return undefined;
+    if (!THUMBNAILABLE.has(info.contentType)) return null;
+    try {
+      return await thumbnail(this.storage.file(origin, mediaId), info.contentType, width, height, method, this.storage.thumbnailDir(origin, mediaId));
+    } catch (err) {
+      // A file named an image that is not one (or is too large to decode).
+      this.deps.logger.info({ err: (err as Error).message, media_id: mediaId }, 'cannot thumbnail media');
+      return null;
+    }
+  }
+
+  /** The media folder of a data folder. */
+  static dirOf(dataDir: string): string {
+    return path.join(dataDir, 'media');
+  }
+}

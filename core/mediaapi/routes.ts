@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { isValidServerName } from '../events/index.js';
+import { MatrixError, endpoint, notFound, readRequestBody, type AnyEndpoint } from '../http/index.js';
+import type { MediaApi } from './index.js';
+import type { MediaInfo } from './api.js';
+
+/** Media ids this node makes are URL-safe base64; others' are held to the same alphabet. */
+const mediaIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'not a media id');
+const serverNameSchema = z.string().refine((s) => isValidServerName(s), 'not a server name');
+const mediaParams = z.object({ serverName: serverNameSchema, mediaId: mediaIdSchema, fileName: z.string().max(255).optional() });
+const timeoutMs = z.coerce.number().int().min(0).optional();
+
+/** Types a browser may show inline from the media origin without running anything (the
+ * spec's list for Content-Disposition: inline); everything else is an attachment. */
+const INLINE_TYPES = new Set([
+  'text/css', 'text/plain', 'text/csv', 'application/json', 'application/ld+json',
+  'image/jpeg', 'image/gif', 'image/png', 'image/apng', 'image/webp', 'image/avif',
+  'video/mp4', 'video/webm', 'video/ogg', 'video/quicktime',
+  'audio/mp4', 'audio/webm', 'audio/aac', 'audio/mpeg', 'audio/ogg', 'audio/wave', 'audio/wav', 'audio/x-wav', 'audio/x-pn-wav', 'audio/flac', 'audio/x-flac',
+]);
+
+/** What a media response carries besides its type: no script runs from it, any origin may embed it. */
+const MEDIA_HEADERS = {
+  'Content-Security-Policy': "sandbox; default-src 'none'; script-src 'none'; plugin-types application/pdf; style-src 'unsafe-inline'; media-src 'self'; object-src 'self';",
+  'Cross-Origin-Resource-Policy': 'cross-origin',
+  'Cache-Control': 'private, max-age=86400',
+};
+
+/** Content-Disposition for a download: inline for safe types, with the file name (RFC 6266;
+ * non-ASCII names as RFC 8187 UTF-8). */
+export function contentDisposition(contentType: string, fileName: string | null | undefined): string {
+  const kind = INLINE_TYPES.has(contentType.split(';')[0]!.trim().toLowerCase()) ? 'inline' : 'attachment';
+  if (!fileName) return kind;
+  if (/^[\x20-\x7e]*$/.test(fileName) && !/["\\]/.test(fileName)) return `${kind}; filename="${fileName}"`;
+  return `${kind}; filename*=utf-8''${encodeURIComponent(fileName).replace(/['()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`)}`;
+}
+
+function mediaResponse(bytes: Buffer, contentType: string, disposition: string): Response {
+  return new Response(new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength), { status: 200, headers: { 'Content-Type': contentType, 'Content-Disposition': disposition, ...MEDIA_HEADERS } });
+}
+
+/**
+ * The content repository: uploads (`/_matrix/media/v3/upload`), the upload limit, and
+ * authenticated downloads and thumbnails (`/_matrix/client/v1/media/...`). The
+ * unauthenticated `/_matrix/media/v3` downloads are frozen as the spec asks since v1.11:
+ * this node never served media through them.
+ */
+export function mediaEndpoints(media: MediaApi): AnyEndpoint[] {
+  const local = (origin: string, mediaId: string): MediaInfo => {
+    // Other servers' media would come over federation: not yet.
+    const info = origin === media.serverName ? media.info(origin, mediaId) : undefined;
+    if (!info) throw notFound('Media not found');
+    return info;
+  };
+  const config = () => ({ 'm.upload.size': media.maxUploadBytes });
+  const frozen = () => {
+    throw notFound('Media is served at /_matrix/client/v1/media with an access token');
+  };
+  return [
+    endpoint({
+      method: 'POST',
+      path: '/_matrix/media/v3/upload',
+      auth: 'user',
+      rateLimited: true,
+      query: z.object({ filename: z.string().max(255).optional() }),
+      handler: async ({ query, requester, c }) => {
+        const bytes = await readRequestBody(c, media.maxUploadBytes);
+        const contentType = c.req.header('content-type')?.trim() || 'application/octet-stream';
+        if (contentType.length > 255) throw new MatrixError(400, 'M_INVALID_PARAM', 'Content-Type is too long');
+        const mediaId = await media.upload(requester!.userId, bytes, contentType, query.filename);
+        return { content_uri: `mxc://${media.serverName}/${mediaId}` };
+      },
+    }),
+    endpoint({ method: 'GET', path: '/_matrix/client/v1/media/config', auth: 'user', handler: config }),
+    endpoint({ method: 'GET', path: '/_matrix/media/v3/config', auth: 'user', handler: config }),
+    ...['/_matrix/client/v1/media/download/:serverName/:mediaId', '/_matrix/client/v1/media/download/:serverName/:mediaId/:fileName'].map((path) =>
+      endpoint({
+        method: 'GET',
+        path,
+        auth: 'user',
+        params: mediaParams,
+        query: z.object({ timeout_ms: timeoutMs }),
+        handler: async ({ params }) => {
+          local(params.serverName, params.mediaId);
+          const found = await media.download(params.serverName, params.mediaId);
+          if (!found) throw notFound('Media not found');
+          return mediaResponse(found.bytes, found.info.contentType, contentDisposition(found.info.contentType, params.fileName ?? found.info.uploadName));
+        },
+      }),
+    ),
+    endpoint({
+      method: 'GET',
+      path: '/_matrix/client/v1/media/thumbnail/:serverName/:mediaId',
+      auth: 'user',
+      params: mediaParams,
+      query: z.object({
+        width: z.coerce.number().int().min(1),
+        height: z.coerce.number().int().min(1),
+        method: z.enum(['crop', 'scale']).optional(),
+        animated: z.enum(['true', 'false']).optional(),
+        timeout_ms: timeoutMs,
+      }),
+      handler: async ({ params, query }) => {
+        local(params.serverName, params.mediaId);
+        const t = await media.thumbnail(params.serverName, params.mediaId, query.width, query.height, query.method ?? 'scale');
+        if (t === undefined) throw notFound('Media not found');
+        if (t === null) throw new MatrixError(400, 'M_UNKNOWN', 'This media cannot be thumbnailed');
+        return mediaResponse(t.bytes, t.contentType, 'inline');
+      },
+    }),
+    ...['/_matrix/media/v3/download/:serverName/:mediaId', '/_matrix/media/v3/download/:serverName/:mediaId/:fileName', '/_matrix/media/v3/thumbnail/:serverName/:mediaId'].map((path) =>
+      endpoint({ method: 'GET', path, auth: 'none', handler: frozen }),
+    ),
+  ];
+}
