@@ -18,7 +18,7 @@ import { loadOrCreateIdentity, type Identity } from './identity.js';
 import { Log, type TopicStatus } from './log/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { AXON_VERSION } from './version.js';
-import { MediaApi, mediaEndpoints } from './mediaapi/index.js';
+import { MediaApi, mediaEndpoints, mediaFederationEndpoints } from './mediaapi/index.js';
 import { openIdUserInfoEndpoint } from './federationapi/openid.js';
 import { ContentReports, TransactionCache, clientApiEndpoints } from './clientapi/index.js';
 import { publicKeyFromServerName } from './identity.js';
@@ -204,6 +204,9 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
   });
   const search = new SearchApi({ db, log, logger, roomserver });
   const media = new MediaApi({ db, logger, serverName: identity.serverName, dir: MediaApi.dirOf(config.dataDir), maxUploadBytes: config.maxUploadBytes });
+  // Other nodes' media comes over federation; ours goes to them the same way.
+  media.remote = (origin, mediaId, maxBytes) => federation.downloadMedia(origin, mediaId, maxBytes);
+  federation.addEndpoints(...mediaFederationEndpoints(media));
   http.authenticate = (token, client) => users.authenticateRequest(token, client);
   const startedAt = Date.now();
   const owner = new Owner(users);

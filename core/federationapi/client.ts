@@ -36,6 +36,23 @@ export class FederationClient {
   ) {}
 
   async request<T = JsonObject>(destination: string, method: 'GET' | 'PUT' | 'POST', path: string, opts: { query?: Record<string, string | string[] | undefined>; body?: JsonValue; timeoutMs?: number } = {}): Promise<T> {
+    const res = await this.send(destination, method, path, opts);
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text.length > 0 ? JSON.parse(text) : {};
+    } catch {
+      throw new FederationError(res.status, undefined, `${destination} answered ${res.status} with non-JSON`);
+    }
+    if (!res.ok) {
+      const err = json as { errcode?: string; error?: string };
+      throw new FederationError(res.status, err.errcode, `${destination} answered ${res.status} ${err.errcode ?? ''} ${err.error ?? ''}`.trim());
+    }
+    return json as T;
+  }
+
+  /** A signed request, its response as it came (for answers that are not JSON). */
+  async send(destination: string, method: 'GET' | 'PUT' | 'POST', path: string, opts: { query?: Record<string, string | string[] | undefined>; body?: JsonValue; timeoutMs?: number } = {}): Promise<Response> {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(opts.query ?? {})) {
       if (v === undefined) continue;
@@ -53,24 +70,11 @@ export class FederationClient {
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
       signal: AbortSignal.timeout(opts.timeoutMs ?? TIMEOUT_MS),
     });
-    let res: Response;
     try {
-      res = await this.transport(destination, req);
+      return await this.transport(destination, req);
     } catch (e) {
       throw new FederationError(0, undefined, `${destination} unreachable: ${(e as Error).message}`);
     }
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text.length > 0 ? JSON.parse(text) : {};
-    } catch {
-      throw new FederationError(res.status, undefined, `${destination} answered ${res.status} with non-JSON`);
-    }
-    if (!res.ok) {
-      const err = json as { errcode?: string; error?: string };
-      throw new FederationError(res.status, err.errcode, `${destination} answered ${res.status} ${err.errcode ?? ''} ${err.error ?? ''}`.trim());
-    }
-    return json as T;
   }
 
   private static p(s: string): string {

@@ -5,6 +5,7 @@ import type { Db } from '../db/index.js';
 import { computeEventId, domainOf, getRoomVersion, signEvent, type RoomVersion } from '../events/index.js';
 import type { JsonObject, PDUJson } from '../events/types.js';
 import { HttpApp, MatrixError, notFound, type AnyEndpoint } from '../http/index.js';
+import { multipartBoundary, parseMultipart, type Part } from '../http/multipart.js';
 import { createOffsetStore, type Consumer, type Log, type LogMessage, type OffsetStore } from '../log/index.js';
 import type { Logger } from '../logger.js';
 import { publicKeyFromServerName } from '../identity.js';
@@ -156,6 +157,54 @@ export class FederationApi implements FederationAPI {
   async close(): Promise<void> {
     await Promise.all(this.consumers.splice(0).map((c) => c.close()));
     await this.sender.close();
+  }
+
+  /** Adds federation endpoints another component serves (the media repository's). */
+  addEndpoints(...endpoints: AnyEndpoint[]): void {
+    this.app.add(...endpoints);
+  }
+
+  /**
+   * Downloads a media item from the server that has it (GET /_matrix/federation/v1/media/
+   * download, a multipart answer: metadata, then the bytes). Undefined if that server does
+   * not have it; MatrixError 502 when it cannot be reached, answers something else, or the
+   * media is over `maxBytes`. Redirects to a URL are not followed: peers are reached over
+   * libp2p, not the web.
+   */
+  async downloadMedia(origin: string, mediaId: string, maxBytes: number): Promise<{ bytes: Buffer; contentType: string; disposition?: string } | undefined> {
+    let res: Response;
+    try {
+      res = await this.client.send(origin, 'GET', `/_matrix/federation/v1/media/download/${encodeURIComponent(mediaId)}`);
+    } catch (e) {
+      throw new MatrixError(502, 'M_UNKNOWN', `Could not reach ${origin}: ${(e as Error).message}`);
+    }
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return undefined;
+    }
+    const declared = Number(res.headers.get('content-length') ?? NaN);
+    if (!res.ok || (Number.isFinite(declared) && declared > maxBytes + 64 * 1024)) {
+      await res.body?.cancel();
+      throw new MatrixError(502, res.ok ? 'M_TOO_LARGE' : 'M_UNKNOWN', `${origin} answered ${res.status} for media ${mediaId}`);
+    }
+    const boundary = multipartBoundary(res.headers.get('content-type'));
+    let parts: Part[];
+    try {
+      if (!boundary) throw new Error('not multipart');
+      parts = parseMultipart(Buffer.from(await res.arrayBuffer()), boundary);
+    } catch (e) {
+      throw new MatrixError(502, 'M_UNKNOWN', `${origin} sent media ${mediaId} in a form not understood: ${(e as Error).message}`);
+    }
+    const media = parts[1];
+    if (parts.length !== 2 || !media || media.headers.location !== undefined) {
+      throw new MatrixError(502, 'M_UNKNOWN', `${origin} did not send media ${mediaId} itself (${parts.length} parts${media?.headers.location ? ', a redirect' : ''})`);
+    }
+    if (media.body.byteLength > maxBytes) throw new MatrixError(502, 'M_TOO_LARGE', `Media ${mediaId} of ${origin} is larger than this server accepts`);
+    return {
+      bytes: media.body,
+      contentType: media.headers['content-type'] ?? 'application/octet-stream',
+      ...(media.headers['content-disposition'] ? { disposition: media.headers['content-disposition'] } : {}),
+    };
   }
 
   /** Serves one inbound federation request from an authenticated peer. */

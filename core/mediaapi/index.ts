@@ -7,7 +7,7 @@ import type { MediaAPI, MediaInfo } from './api.js';
 import { MediaStorage } from './storage.js';
 import { THUMBNAILABLE, thumbnail, type Thumbnail, type ThumbnailMethod } from './thumbnail.js';
 
-export { mediaEndpoints } from './routes.js';
+export { mediaEndpoints, mediaFederationEndpoints } from './routes.js';
 export type { MediaAPI, MediaInfo } from './api.js';
 
 export interface MediaApiDeps {
@@ -19,12 +19,34 @@ export interface MediaApiDeps {
   maxUploadBytes: number;
 }
 
+/** Fetches a media item from the server that has it; undefined if it has none. */
+export type RemoteMediaFetcher = (origin: string, mediaId: string, maxBytes: number) => Promise<{ bytes: Buffer; contentType: string; disposition?: string } | undefined>;
+
+/** The file name a Content-Disposition header gives, if any. */
+export function dispositionFileName(disposition: string | undefined): string | undefined {
+  if (!disposition) return undefined;
+  const star = /filename\*\s*=\s*utf-8''([^;\s]+)/i.exec(disposition);
+  if (star) {
+    try {
+      return decodeURIComponent(star[1]!);
+    } catch {
+      // fall through to the plain parameter
+    }
+  }
+  const plain = /filename\s*=\s*(?:"([^"]*)"|([^;\s]+))/i.exec(disposition);
+  return plain ? (plain[1] ?? plain[2]) : undefined;
+}
+
 /** The media repository: uploads of this node's users, stored in the data folder, served to
- * authenticated clients with thumbnails of images. */
+ * authenticated clients with thumbnails of images; other servers' media fetched over
+ * federation on first use and kept. */
 export class MediaApi implements MediaAPI {
   readonly maxUploadBytes: number;
   readonly serverName: string;
+  /** Set once federation exists; without it only this node's media is found. */
+  remote: RemoteMediaFetcher | undefined;
   private readonly storage: MediaStorage;
+  private readonly fetching = new Map<string, Promise<MediaInfo | undefined>>();
 
   constructor(private readonly deps: MediaApiDeps) {
     this.maxUploadBytes = deps.maxUploadBytes;
@@ -44,8 +66,38 @@ export class MediaApi implements MediaAPI {
     return this.storage.get(origin, mediaId);
   }
 
+  /** The media item, fetched from its server first when it is another's and not kept yet. */
+  async find(origin: string, mediaId: string): Promise<MediaInfo | undefined> {
+    const known = this.storage.get(origin, mediaId);
+    if (known || origin === this.serverName || !this.remote) return known;
+    const key = `${origin}/${mediaId}`;
+    let p = this.fetching.get(key);
+    if (!p) {
+      p = this.fetchRemote(origin, mediaId).finally(() => this.fetching.delete(key));
+      this.fetching.set(key, p);
+    }
+    return p;
+  }
+
+  private async fetchRemote(origin: string, mediaId: string): Promise<MediaInfo | undefined> {
+    const got = await this.remote!(origin, mediaId, this.maxUploadBytes);
+    if (!got) return undefined;
+    // Fetched while another request for it waited on the same promise: stored once.
+    const info: MediaInfo = {
+      origin,
+      mediaId,
+      contentType: got.contentType.slice(0, 255),
+      uploadName: dispositionFileName(got.disposition)?.slice(0, 255) ?? null,
+      size: got.bytes.byteLength,
+      userId: '',
+      createdTs: Date.now(),
+    };
+    await this.storage.put(info, got.bytes);
+    return info;
+  }
+
   async download(origin: string, mediaId: string): Promise<{ info: MediaInfo; bytes: Buffer } | undefined> {
-    const info = this.storage.get(origin, mediaId);
+    const info = await this.find(origin, mediaId);
     if (!info) return undefined;
     return { info, bytes: await fs.promises.readFile(this.storage.file(origin, mediaId)) };
   }
@@ -53,7 +105,7 @@ export class MediaApi implements MediaAPI {
   /** A thumbnail of a stored image; undefined when the media is unknown, null when it is
    * not an image this node can thumbnail. */
   async thumbnail(origin: string, mediaId: string, width: number, height: number, method: ThumbnailMethod): Promise<Thumbnail | undefined | null> {
-    const info = this.storage.get(origin, mediaId);
+    const info = await this.find(origin, mediaId);
     if (!info) return undefined;
     if (!THUMBNAILABLE.has(info.contentType)) return null;
     try {

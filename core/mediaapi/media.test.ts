@@ -27,7 +27,7 @@ async function upload(url: string, token: string, bytes: Uint8Array, contentType
   const res = await fetch(`${url}/_matrix/media/v3/upload${filename !== undefined ? `?filename=${encodeURIComponent(filename)}` : ''}`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${token}`, ...(contentType ? { 'Content-Type': contentType } : {}) },
-    body: bytes,
+    body: new Uint8Array(bytes),
   });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
@@ -120,7 +120,8 @@ describe('media repository', () => {
     const unknownBody = await unknown.json();
     expect([unknown.status, unknownBody.errcode]).toEqual([404, 'M_NOT_FOUND']);
     expect(await err(await get(url, `/_matrix/client/v1/media/download/${node.serverName}/bad%2Fid`, alice.access_token))).toEqual([400, 'M_INVALID_PARAM']);
-    expect(await err(await get(url, `/_matrix/client/v1/media/download/other.example/${id}`, alice.access_token))).toEqual([404, 'M_NOT_FOUND']);
+    // Another server's media, and that server cannot be reached.
+    expect(await err(await get(url, `/_matrix/client/v1/media/download/other.example/${id}`, alice.access_token))).toEqual([502, 'M_UNKNOWN']);
     // Downloads need a token; the unauthenticated v3 ones are frozen.
     expect((await get(url, `/_matrix/client/v1/media/download/${text}`)).status).toBe(401);
     expect(await err(await get(url, `/_matrix/media/v3/download/${text}`))).toEqual([404, 'M_NOT_FOUND']);

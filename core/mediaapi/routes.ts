@@ -1,14 +1,21 @@
 import { z } from 'zod';
 import { isValidServerName } from '../events/index.js';
 import { MatrixError, endpoint, notFound, readRequestBody, type AnyEndpoint } from '../http/index.js';
+import { buildMultipart } from '../http/multipart.js';
 import type { MediaApi } from './index.js';
-import type { MediaInfo } from './api.js';
 
 /** Media ids this node makes are URL-safe base64; others' are held to the same alphabet. */
 const mediaIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'not a media id');
 const serverNameSchema = z.string().refine((s) => isValidServerName(s), 'not a server name');
 const mediaParams = z.object({ serverName: serverNameSchema, mediaId: mediaIdSchema, fileName: z.string().max(255).optional() });
 const timeoutMs = z.coerce.number().int().min(0).optional();
+const thumbnailQuery = z.object({
+  width: z.coerce.number().int().min(1),
+  height: z.coerce.number().int().min(1),
+  method: z.enum(['crop', 'scale']).optional(),
+  animated: z.enum(['true', 'false']).optional(),
+  timeout_ms: timeoutMs,
+});
 
 /** Types a browser may show inline from the media origin without running anything (the
  * spec's list for Content-Disposition: inline); everything else is an attachment. */
@@ -46,12 +53,6 @@ function mediaResponse(bytes: Buffer, contentType: string, disposition: string):
  * this node never served media through them.
  */
 export function mediaEndpoints(media: MediaApi): AnyEndpoint[] {
-  const local = (origin: string, mediaId: string): MediaInfo => {
-    // Other servers' media would come over federation: not yet.
-    const info = origin === media.serverName ? media.info(origin, mediaId) : undefined;
-    if (!info) throw notFound('Media not found');
-    return info;
-  };
   const config = () => ({ 'm.upload.size': media.maxUploadBytes });
   const frozen = () => {
     throw notFound('Media is served at /_matrix/client/v1/media with an access token');
@@ -81,7 +82,6 @@ export function mediaEndpoints(media: MediaApi): AnyEndpoint[] {
         params: mediaParams,
         query: z.object({ timeout_ms: timeoutMs }),
         handler: async ({ params }) => {
-          local(params.serverName, params.mediaId);
           const found = await media.download(params.serverName, params.mediaId);
           if (!found) throw notFound('Media not found');
           return mediaResponse(found.bytes, found.info.contentType, contentDisposition(found.info.contentType, params.fileName ?? found.info.uploadName));
@@ -93,15 +93,8 @@ export function mediaEndpoints(media: MediaApi): AnyEndpoint[] {
       path: '/_matrix/client/v1/media/thumbnail/:serverName/:mediaId',
       auth: 'user',
       params: mediaParams,
-      query: z.object({
-        width: z.coerce.number().int().min(1),
-        height: z.coerce.number().int().min(1),
-        method: z.enum(['crop', 'scale']).optional(),
-        animated: z.enum(['true', 'false']).optional(),
-        timeout_ms: timeoutMs,
-      }),
+      query: thumbnailQuery,
       handler: async ({ params, query }) => {
-        local(params.serverName, params.mediaId);
         const t = await media.thumbnail(params.serverName, params.mediaId, query.width, query.height, query.method ?? 'scale');
         if (t === undefined) throw notFound('Media not found');
         if (t === null) throw new MatrixError(400, 'M_UNKNOWN', 'This media cannot be thumbnailed');
@@ -111,5 +104,47 @@ export function mediaEndpoints(media: MediaApi): AnyEndpoint[] {
     ...['/_matrix/media/v3/download/:serverName/:mediaId', '/_matrix/media/v3/download/:serverName/:mediaId/:fileName', '/_matrix/media/v3/thumbnail/:serverName/:mediaId'].map((path) =>
       endpoint({ method: 'GET', path, auth: 'none', handler: frozen }),
     ),
+  ];
+}
+
+/** A multipart/mixed federation answer: the (empty) metadata, then the media. */
+function federationMedia(bytes: Buffer, contentType: string, disposition: string): Response {
+  const { contentType: type, body } = buildMultipart([
+    { headers: { 'Content-Type': 'application/json' }, body: Buffer.from('{}') },
+    { headers: { 'Content-Type': contentType, 'Content-Disposition': disposition }, body: bytes },
+  ]);
+  return new Response(new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.byteLength), { status: 200, headers: { 'Content-Type': type } });
+}
+
+/** What other servers fetch of this node's media (server-server "Content repository"):
+ * downloads and thumbnails of media uploaded here, never media this node keeps for others. */
+export function mediaFederationEndpoints(media: MediaApi): AnyEndpoint[] {
+  const own = z.object({ mediaId: mediaIdSchema });
+  return [
+    endpoint({
+      method: 'GET',
+      path: '/_matrix/federation/v1/media/download/:mediaId',
+      auth: 'server',
+      params: own,
+      query: z.object({ timeout_ms: timeoutMs }),
+      handler: async ({ params }) => {
+        const found = await media.download(media.serverName, params.mediaId);
+        if (!found) throw notFound('Media not found');
+        return federationMedia(found.bytes, found.info.contentType, contentDisposition(found.info.contentType, found.info.uploadName));
+      },
+    }),
+    endpoint({
+      method: 'GET',
+      path: '/_matrix/federation/v1/media/thumbnail/:mediaId',
+      auth: 'server',
+      params: own,
+      query: thumbnailQuery,
+      handler: async ({ params, query }) => {
+        const t = await media.thumbnail(media.serverName, params.mediaId, query.width, query.height, query.method ?? 'scale');
+        if (t === undefined) throw notFound('Media not found');
+        if (t === null) throw new MatrixError(400, 'M_UNKNOWN', 'This media cannot be thumbnailed');
+        return federationMedia(t.bytes, t.contentType, 'inline');
+      },
+    }),
   ];
 }
