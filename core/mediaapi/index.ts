@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../db/index.js';
+import { MatrixError, forbidden, notFound } from '../http/index.js';
 import type { Logger } from '../logger.js';
 import type { MediaAPI, MediaInfo } from './api.js';
 import { MediaStorage } from './storage.js';
@@ -9,6 +10,14 @@ import { THUMBNAILABLE, thumbnail, type Thumbnail, type ThumbnailMethod } from '
 
 export { mediaEndpoints, mediaFederationEndpoints } from './routes.js';
 export type { MediaAPI, MediaInfo } from './api.js';
+
+/** How long a created media id waits for its upload (the spec's recommendation). */
+export const PENDING_UPLOAD_MS = 24 * 60 * 60 * 1000;
+/** Created media ids a user may have waiting at once. */
+export const MAX_PENDING_UPLOADS = 10;
+/** How long a download waits for a pending upload: the spec's default, and at most. */
+const DEFAULT_WAIT_MS = 20_000;
+const MAX_WAIT_MS = 120_000;
 
 export interface MediaApiDeps {
   db: Db;
@@ -47,6 +56,8 @@ export class MediaApi implements MediaAPI {
   remote: RemoteMediaFetcher | undefined;
   private readonly storage: MediaStorage;
   private readonly fetching = new Map<string, Promise<MediaInfo | undefined>>();
+  /** Downloads waiting for the upload of a reserved media id. */
+  private readonly waiting = new Map<string, Array<() => void>>();
 
   constructor(private readonly deps: MediaApiDeps) {
     this.maxUploadBytes = deps.maxUploadBytes;
@@ -56,19 +67,50 @@ export class MediaApi implements MediaAPI {
 
   async upload(userId: string, bytes: Uint8Array, contentType: string, uploadName: string | undefined): Promise<string> {
     const mediaId = randomBytes(18).toString('base64url');
+    await this.store(mediaId, userId, bytes, contentType, uploadName);
+    return mediaId;
+  }
+
+  private async store(mediaId: string, userId: string, bytes: Uint8Array, contentType: string, uploadName: string | undefined): Promise<void> {
     const info: MediaInfo = { origin: this.serverName, mediaId, contentType, uploadName: uploadName ?? null, size: bytes.byteLength, userId, createdTs: Date.now() };
     await this.storage.put(info, bytes);
     this.deps.logger.debug({ media_id: mediaId, size: info.size, user_id: userId }, 'media uploaded');
-    return mediaId;
+    for (const wake of this.waiting.get(mediaId) ?? []) wake();
+    this.waiting.delete(mediaId);
+  }
+
+  /** POST /media/v1/create: a media id for the user to upload to within a day. 429 while
+   * the user has too many waiting. */
+  create(userId: string, now = Date.now()): { mediaId: string; expiresTs: number } {
+    if (this.storage.reservations(userId, now) >= MAX_PENDING_UPLOADS) {
+      throw new MatrixError(429, 'M_LIMIT_EXCEEDED', `At most ${MAX_PENDING_UPLOADS} uploads may be waiting`, { retry_after_ms: 60_000 });
+    }
+    const mediaId = randomBytes(18).toString('base64url');
+    const expiresTs = now + PENDING_UPLOAD_MS;
+    this.storage.reserve(mediaId, userId, expiresTs, now);
+    return { mediaId, expiresTs };
+  }
+
+  /** PUT /media/v3/upload/{serverName}/{mediaId}: the upload to a created media id, by the
+   * user who created it, once. */
+  async uploadTo(userId: string, mediaId: string, bytes: Uint8Array, contentType: string, uploadName: string | undefined): Promise<void> {
+    if (this.storage.get(this.serverName, mediaId)) throw new MatrixError(409, 'M_CANNOT_OVERWRITE_MEDIA', 'Media already uploaded');
+    const reserved = this.storage.reservation(mediaId, Date.now());
+    if (!reserved) throw notFound('Unknown or expired media id');
+    if (reserved.userId !== userId) throw forbidden('This media id was created by another user');
+    await this.store(mediaId, userId, bytes, contentType, uploadName);
   }
 
   info(origin: string, mediaId: string): MediaInfo | undefined {
     return this.storage.get(origin, mediaId);
   }
 
-  /** The media item, fetched from its server first when it is another's and not kept yet. */
-  async find(origin: string, mediaId: string): Promise<MediaInfo | undefined> {
+  /** The media item, fetched from its server first when it is another's and not kept yet.
+   * A created one still waiting for its upload is waited for up to `timeoutMs`, then 504
+   * M_NOT_YET_UPLOADED. */
+  async find(origin: string, mediaId: string, timeoutMs = DEFAULT_WAIT_MS): Promise<MediaInfo | undefined> {
     const known = this.storage.get(origin, mediaId);
+    if (!known && origin === this.serverName && this.storage.reservation(mediaId, Date.now())) return this.awaitUpload(mediaId, timeoutMs);
     if (known || origin === this.serverName || !this.remote) return known;
     const key = `${origin}/${mediaId}`;
     let p = this.fetching.get(key);
@@ -77,6 +119,23 @@ export class MediaApi implements MediaAPI {
       this.fetching.set(key, p);
     }
     return p;
+  }
+
+  private async awaitUpload(mediaId: string, timeoutMs: number): Promise<MediaInfo> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, Math.min(timeoutMs, MAX_WAIT_MS));
+      timer.unref();
+      const list = this.waiting.get(mediaId) ?? [];
+      list.push(done);
+      this.waiting.set(mediaId, list);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    const info = this.storage.get(this.serverName, mediaId);
+    if (!info) throw new MatrixError(504, 'M_NOT_YET_UPLOADED', 'The media has not been uploaded yet');
+    return info;
   }
 
   private async fetchRemote(origin: string, mediaId: string): Promise<MediaInfo | undefined> {
@@ -96,16 +155,16 @@ export class MediaApi implements MediaAPI {
     return info;
   }
 
-  async download(origin: string, mediaId: string): Promise<{ info: MediaInfo; bytes: Buffer } | undefined> {
-    const info = await this.find(origin, mediaId);
+  async download(origin: string, mediaId: string, timeoutMs?: number): Promise<{ info: MediaInfo; bytes: Buffer } | undefined> {
+    const info = await this.find(origin, mediaId, timeoutMs);
     if (!info) return undefined;
     return { info, bytes: await fs.promises.readFile(this.storage.file(origin, mediaId)) };
   }
 
   /** A thumbnail of a stored image; undefined when the media is unknown, null when it is
    * not an image this node can thumbnail. */
-  async thumbnail(origin: string, mediaId: string, width: number, height: number, method: ThumbnailMethod): Promise<Thumbnail | undefined | null> {
-    const info = await this.find(origin, mediaId);
+  async thumbnail(origin: string, mediaId: string, width: number, height: number, method: ThumbnailMethod, timeoutMs?: number): Promise<Thumbnail | undefined | null> {
+    const info = await this.find(origin, mediaId, timeoutMs);
     if (!info) return undefined;
     if (!THUMBNAILABLE.has(info.contentType)) return null;
     try {

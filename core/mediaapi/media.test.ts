@@ -149,6 +149,43 @@ describe('media repository', () => {
     expect(await sharp(Buffer.from(await thumb.arrayBuffer())).metadata()).toMatchObject({ width: 32, height: 32 });
   });
 
+  it('asynchronous uploads: create an id, download waits for the upload; only its creator uploads, once', async () => {
+    const { node, url } = await start();
+    const [alice, bob] = await Promise.all([registerUser(url, 'alice'), registerUser(url, 'bob')]);
+    const post = (token: string) => fetch(`${url}/_matrix/media/v1/create`, { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+    const put = (token: string, path: string, bytes: string) =>
+      fetch(`${url}/_matrix/media/v3/upload/${path}?filename=late.txt`, { method: 'PUT', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'text/plain' }, body: bytes });
+    const created = await post(alice.access_token);
+    const body = (await created.json()) as { content_uri: string; unused_expires_at: number };
+    if (!specMissing) expectMatchesSpec('post', '/media/v1/create', 200, body);
+    expect(body.unused_expires_at).toBeGreaterThan(Date.now() + 23 * 3600_000);
+    const path = mediaPath(body.content_uri);
+
+    // Not uploaded yet: a download waits as long as asked, then 504.
+    const early = await get(url, `/_matrix/client/v1/media/download/${path}?timeout_ms=50`, bob.access_token);
+    expect([early.status, ((await early.json()) as { errcode: string }).errcode]).toEqual([504, 'M_NOT_YET_UPLOADED']);
+    // A download waiting when the upload comes gets it.
+    const waiting = get(url, `/_matrix/client/v1/media/download/${path}?timeout_ms=10000`, bob.access_token);
+    await new Promise((r) => setTimeout(r, 50));
+    const theirs = await put(bob.access_token, path, 'not yours');
+    expect([theirs.status, ((await theirs.json()) as { errcode: string }).errcode]).toEqual([403, 'M_FORBIDDEN']);
+    const done = await put(alice.access_token, path, 'arrived');
+    expect(done.status).toBe(200);
+    expect(await done.json()).toEqual({});
+    const got = await waiting;
+    expect([got.status, await got.text(), got.headers.get('content-disposition')]).toEqual([200, 'arrived', 'inline; filename="late.txt"']);
+    const again = await put(alice.access_token, path, 'overwrite');
+    expect([again.status, ((await again.json()) as { errcode: string }).errcode]).toEqual([409, 'M_CANNOT_OVERWRITE_MEDIA']);
+    const never = await put(alice.access_token, `${node.serverName}/DDDDDDDDDDDDDDDDDDDDDDDD`, 'x');
+    expect([never.status, ((await never.json()) as { errcode: string }).errcode]).toEqual([404, 'M_NOT_FOUND']);
+
+    // At most ten waiting per user.
+    for (let i = 0; i < 9; i++) expect((await post(bob.access_token)).status).toBe(200);
+    expect((await post(bob.access_token)).status).toBe(200);
+    const limited = await post(bob.access_token);
+    expect([limited.status, ((await limited.json()) as { errcode: string }).errcode]).toEqual([429, 'M_LIMIT_EXCEEDED']);
+  });
+
   it('names files in Content-Disposition safely', () => {
     expect(contentDisposition('image/png', undefined)).toBe('inline');
     expect(contentDisposition('image/svg+xml', 'a.svg')).toBe('attachment; filename="a.svg"');

@@ -42,6 +42,13 @@ export function contentDisposition(contentType: string, fileName: string | null 
   return `${kind}; filename*=utf-8''${encodeURIComponent(fileName).replace(/['()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`)}`;
 }
 
+/** The type an upload declares, or bytes when it declares none. */
+function contentTypeOf(header: string | undefined): string {
+  const type = header?.trim() || 'application/octet-stream';
+  if (type.length > 255) throw new MatrixError(400, 'M_INVALID_PARAM', 'Content-Type is too long');
+  return type;
+}
+
 function mediaResponse(bytes: Buffer, contentType: string, disposition: string): Response {
   return new Response(new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength), { status: 200, headers: { 'Content-Type': contentType, 'Content-Disposition': disposition, ...MEDIA_HEADERS } });
 }
@@ -66,10 +73,32 @@ export function mediaEndpoints(media: MediaApi): AnyEndpoint[] {
       query: z.object({ filename: z.string().max(255).optional() }),
       handler: async ({ query, requester, c }) => {
         const bytes = await readRequestBody(c, media.maxUploadBytes);
-        const contentType = c.req.header('content-type')?.trim() || 'application/octet-stream';
-        if (contentType.length > 255) throw new MatrixError(400, 'M_INVALID_PARAM', 'Content-Type is too long');
-        const mediaId = await media.upload(requester!.userId, bytes, contentType, query.filename);
+        const mediaId = await media.upload(requester!.userId, bytes, contentTypeOf(c.req.header('content-type')), query.filename);
         return { content_uri: `mxc://${media.serverName}/${mediaId}` };
+      },
+    }),
+    endpoint({
+      method: 'POST',
+      path: '/_matrix/media/v1/create',
+      auth: 'user',
+      rateLimited: true,
+      handler: ({ requester }) => {
+        const { mediaId, expiresTs } = media.create(requester!.userId);
+        return { content_uri: `mxc://${media.serverName}/${mediaId}`, unused_expires_at: expiresTs };
+      },
+    }),
+    endpoint({
+      method: 'PUT',
+      path: '/_matrix/media/v3/upload/:serverName/:mediaId',
+      auth: 'user',
+      rateLimited: true,
+      params: mediaParams,
+      query: z.object({ filename: z.string().max(255).optional() }),
+      handler: async ({ params, query, requester, c }) => {
+        if (params.serverName !== media.serverName) throw notFound('Media ids of other servers are uploaded there');
+        const bytes = await readRequestBody(c, media.maxUploadBytes);
+        await media.uploadTo(requester!.userId, params.mediaId, bytes, contentTypeOf(c.req.header('content-type')), query.filename);
+        return {};
       },
     }),
     endpoint({ method: 'GET', path: '/_matrix/client/v1/media/config', auth: 'user', handler: config }),
@@ -81,8 +110,8 @@ export function mediaEndpoints(media: MediaApi): AnyEndpoint[] {
         auth: 'user',
         params: mediaParams,
         query: z.object({ timeout_ms: timeoutMs }),
-        handler: async ({ params }) => {
-          const found = await media.download(params.serverName, params.mediaId);
+        handler: async ({ params, query }) => {
+          const found = await media.download(params.serverName, params.mediaId, query.timeout_ms);
           if (!found) throw notFound('Media not found');
           return mediaResponse(found.bytes, found.info.contentType, contentDisposition(found.info.contentType, params.fileName ?? found.info.uploadName));
         },
@@ -95,7 +124,7 @@ export function mediaEndpoints(media: MediaApi): AnyEndpoint[] {
       params: mediaParams,
       query: thumbnailQuery,
       handler: async ({ params, query }) => {
-        const t = await media.thumbnail(params.serverName, params.mediaId, query.width, query.height, query.method ?? 'scale');
+        const t = await media.thumbnail(params.serverName, params.mediaId, query.width, query.height, query.method ?? 'scale', query.timeout_ms);
         if (t === undefined) throw notFound('Media not found');
         if (t === null) throw new MatrixError(400, 'M_UNKNOWN', 'This media cannot be thumbnailed');
         return mediaResponse(t.bytes, t.contentType, 'inline');
@@ -127,8 +156,8 @@ export function mediaFederationEndpoints(media: MediaApi): AnyEndpoint[] {
       auth: 'server',
       params: own,
       query: z.object({ timeout_ms: timeoutMs }),
-      handler: async ({ params }) => {
-        const found = await media.download(media.serverName, params.mediaId);
+      handler: async ({ params, query }) => {
+        const found = await media.download(media.serverName, params.mediaId, query.timeout_ms);
         if (!found) throw notFound('Media not found');
         return federationMedia(found.bytes, found.info.contentType, contentDisposition(found.info.contentType, found.info.uploadName));
       },
@@ -140,7 +169,7 @@ export function mediaFederationEndpoints(media: MediaApi): AnyEndpoint[] {
       params: own,
       query: thumbnailQuery,
       handler: async ({ params, query }) => {
-        const t = await media.thumbnail(media.serverName, params.mediaId, query.width, query.height, query.method ?? 'scale');
+        const t = await media.thumbnail(media.serverName, params.mediaId, query.width, query.height, query.method ?? 'scale', query.timeout_ms);
         if (t === undefined) throw notFound('Media not found');
         if (t === null) throw new MatrixError(400, 'M_UNKNOWN', 'This media cannot be thumbnailed');
         return federationMedia(t.bytes, t.contentType, 'inline');

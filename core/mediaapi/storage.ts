@@ -17,6 +17,13 @@ const MIGRATIONS = [
         created_ts INTEGER NOT NULL,
         PRIMARY KEY (origin, media_id)) WITHOUT ROWID`),
   },
+  {
+    // Media ids handed out by /media/v1/create, waiting for their upload.
+    version: 2,
+    up: (db: import('better-sqlite3').Database) =>
+      db.exec(`CREATE TABLE mr_pending (media_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, expires_ts INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE INDEX mr_pending_user ON mr_pending (user_id, expires_ts);`),
+  },
 ];
 
 interface Row {
@@ -47,9 +54,14 @@ const info = (r: Row): MediaInfo => ({
 export class MediaStorage {
   private readonly insertRow;
   private readonly getRow;
+  private readonly insertPending;
+  private readonly getPending;
+  private readonly countPending;
+  private readonly deletePending;
+  private readonly prunePending;
 
   constructor(
-    db: Db,
+    private readonly db: Db,
     readonly dir: string,
   ) {
     db.migrate('mediaapi', MIGRATIONS);
@@ -57,6 +69,28 @@ export class MediaStorage {
       'INSERT INTO mr_media (origin, media_id, content_type, upload_name, size, user_id, created_ts) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     this.getRow = db.raw.prepare<[string, string], Row>('SELECT * FROM mr_media WHERE origin = ? AND media_id = ?');
+    this.insertPending = db.raw.prepare<[string, string, number]>('INSERT INTO mr_pending (media_id, user_id, expires_ts) VALUES (?, ?, ?)');
+    this.getPending = db.raw.prepare<[string], { user_id: string; expires_ts: number }>('SELECT user_id, expires_ts FROM mr_pending WHERE media_id = ?');
+    this.countPending = db.raw.prepare<[string, number], { n: number }>('SELECT COUNT(*) AS n FROM mr_pending WHERE user_id = ? AND expires_ts > ?');
+    this.deletePending = db.raw.prepare<[string]>('DELETE FROM mr_pending WHERE media_id = ?');
+    this.prunePending = db.raw.prepare<[number]>('DELETE FROM mr_pending WHERE expires_ts <= ?');
+  }
+
+  /** Reserves a media id for a later upload by `userId`, until `expiresTs`. */
+  reserve(mediaId: string, userId: string, expiresTs: number, now: number): void {
+    this.prunePending.run(now);
+    this.insertPending.run(mediaId, userId, expiresTs);
+  }
+
+  /** Who reserved a media id, while the reservation lasts. */
+  reservation(mediaId: string, now: number): { userId: string; expiresTs: number } | undefined {
+    const r = this.getPending.get(mediaId);
+    return r && r.expires_ts > now ? { userId: r.user_id, expiresTs: r.expires_ts } : undefined;
+  }
+
+  /** How many reservations of the user still wait for their upload. */
+  reservations(userId: string, now: number): number {
+    return this.countPending.get(userId, now)!.n;
   }
 
   /** Where a media item's bytes live. Ids are checked by the caller (URL-safe base64). */
@@ -75,7 +109,10 @@ export class MediaStorage {
     const tmp = `${file}.${process.pid}.tmp`;
     await fs.promises.writeFile(tmp, bytes);
     await fs.promises.rename(tmp, file);
-    this.insertRow.run(m.origin, m.mediaId, m.contentType, m.uploadName, m.size, m.userId, m.createdTs);
+    this.db.transaction(() => {
+      this.insertRow.run(m.origin, m.mediaId, m.contentType, m.uploadName, m.size, m.userId, m.createdTs);
+      this.deletePending.run(m.mediaId);
+    });
   }
 
   get(origin: string, mediaId: string): MediaInfo | undefined {
