@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { defaultConfig, type AxonConfig } from '../config.js';
 import { createNode, type AxonNode } from '../node.js';
 import { tmpDir } from './fixtures.js';
@@ -21,6 +22,25 @@ export async function registerUser(url: string, username: string, password = 'co
   const res = await post({ username, password, auth: { type: 'm.login.dummy', session } });
   if (res.status !== 200) throw new Error(`register ${username}: ${res.status} ${await res.text()}`);
   return (await res.json()) as { user_id: string; access_token: string; device_id: string };
+}
+
+export type RegisteredUser = Awaited<ReturnType<typeof registerUser>>;
+
+/** A test node with users registered on it, in the order named. */
+export async function startWithUsers(names: string[], overrides: Partial<AxonConfig> = {}): Promise<{ node: AxonNode; url: string; users: RegisteredUser[] }> {
+  const { node, url } = await startTestNode(overrides);
+  return { node, url, users: await Promise.all(names.map((n) => registerUser(url, n))) };
+}
+
+/** Registers a server admin through Synapse's shared-secret registration (the node needs
+ * `registrationSharedSecret: secret`). */
+export async function registerAdmin(url: string, secret: string, username = 'root', password = 'pw-root-pw'): Promise<RegisteredUser> {
+  const path = `${url}/_synapse/admin/v1/register`;
+  const { nonce } = (await (await fetch(path)).json()) as { nonce: string };
+  const mac = createHmac('sha1', secret).update(`${nonce}\0${username}\0${password}\0admin`).digest('hex');
+  const res = await fetch(path, { method: 'POST', body: JSON.stringify({ nonce, username, password, admin: true, mac }) });
+  if (res.status !== 200) throw new Error(`register admin ${username}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as RegisteredUser;
 }
 
 /** A parsed JSON response body, loosely typed for assertions in tests. */

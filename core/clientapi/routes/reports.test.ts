@@ -1,12 +1,10 @@
-import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AxonNode } from '../../node.js';
-import { clientCall, registerUser, startTestNode } from '../../test/node.js';
+import { clientCall, registerAdmin, startWithUsers, type RegisteredUser as User } from '../../test/node.js';
 import { expectMatchesSpec, specMissing } from '../../test/openapi.js';
 
 let node: AxonNode;
 let url: string;
-type User = Awaited<ReturnType<typeof registerUser>>;
 let alice: User;
 let bob: User;
 let eve: User;
@@ -14,19 +12,11 @@ let admin: User;
 let roomId: string;
 let eventId: string;
 
-async function registerAdmin(): Promise<User> {
-  const path = `${url}/_synapse/admin/v1/register`;
-  const { nonce } = (await (await fetch(path)).json()) as { nonce: string };
-  const mac = createHmac('sha1', 'shh').update(`${nonce}\0root\0pw-root-pw\0admin`).digest('hex');
-  const res = await fetch(path, { method: 'POST', body: JSON.stringify({ nonce, username: 'root', password: 'pw-root-pw', admin: true, mac }) });
-  expect(res.status).toBe(200);
-  return (await res.json()) as User;
-}
-
 beforeAll(async () => {
-  ({ node, url } = await startTestNode({ registrationSharedSecret: 'shh' }));
-  [alice, bob, eve] = await Promise.all(['alice', 'bob', 'eve'].map((u) => registerUser(url, u))) as [User, User, User];
-  admin = await registerAdmin();
+  let users: User[];
+  ({ node, url, users } = await startWithUsers(['alice', 'bob', 'eve'], { registrationSharedSecret: 'shh' }));
+  [alice, bob, eve] = users as [User, User, User];
+  admin = await registerAdmin(url, 'shh');
   roomId = (await clientCall(url, 'POST', '/createRoom', alice.access_token, { preset: 'public_chat', name: 'Lobby' })).body.room_id;
   await clientCall(url, 'POST', `/join/${encodeURIComponent(roomId)}`, bob.access_token, {});
   eventId = (await clientCall(url, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t1`, alice.access_token, { msgtype: 'm.text', body: 'rude' })).body.event_id;

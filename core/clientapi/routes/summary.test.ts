@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AxonNode } from '../../node.js';
-import { clientCall, registerUser, startTestNode } from '../../test/node.js';
+import { clientCall, type RegisteredUser as User, startWithUsers } from '../../test/node.js';
 import { expectMatchesSpec, specMissing } from '../../test/openapi.js';
 
 let node: AxonNode;
 let url: string;
-type User = Awaited<ReturnType<typeof registerUser>>;
 let alice: User;
 let bob: User;
 let eve: User;
@@ -13,8 +12,9 @@ let publicRoom: string;
 let privateRoom: string;
 
 beforeAll(async () => {
-  ({ node, url } = await startTestNode());
-  [alice, bob, eve] = (await Promise.all(['alice', 'bob', 'eve'].map((u) => registerUser(url, u)))) as [User, User, User];
+  let users: User[];
+  ({ node, url, users } = await startWithUsers(['alice', 'bob', 'eve']));
+  [alice, bob, eve] = users as [User, User, User];
   publicRoom = (await clientCall(url, 'POST', '/createRoom', alice.access_token, { preset: 'public_chat', name: 'Town square', topic: 'All welcome', room_alias_name: 'square' })).body.room_id;
   privateRoom = (
     await clientCall(url, 'POST', '/createRoom', alice.access_token, {

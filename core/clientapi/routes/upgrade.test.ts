@@ -1,19 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AxonNode } from '../../node.js';
-import { clientCall, registerUser, startTestNode } from '../../test/node.js';
+import { clientCall, type RegisteredUser as User, startWithUsers } from '../../test/node.js';
 import { expectMatchesSpec, specMissing } from '../../test/openapi.js';
 
 let node: AxonNode;
 let url: string;
-type User = Awaited<ReturnType<typeof registerUser>>;
 let alice: User;
 let bob: User;
 let mallory: User;
 let eve: User;
 
 beforeAll(async () => {
-  ({ node, url } = await startTestNode());
-  [alice, bob, mallory, eve] = (await Promise.all(['alice', 'bob', 'mallory', 'eve'].map((u) => registerUser(url, u)))) as [User, User, User, User];
+  let users: User[];
+  ({ node, url, users } = await startWithUsers(['alice', 'bob', 'mallory', 'eve']));
+  [alice, bob, mallory, eve] = users as [User, User, User, User];
 });
 afterAll(async () => {
   await node.stop();

@@ -1,8 +1,7 @@
-import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AxonNode } from '../../node.js';
 import { tmpDir } from '../../test/fixtures.js';
-import { clientCall, registerUser, startTestNode } from '../../test/node.js';
+import { registerAdmin, registerUser, startTestNode } from '../../test/node.js';
 import { expectMatchesSpec, specMissing } from '../../test/openapi.js';
 import { clientIp } from '../lastseen.js';
 
@@ -48,7 +47,7 @@ describe('devices: last seen', () => {
     const again = await start(dataDir);
     // Read without a request of alice's device in between: what the first run wrote down.
     const bob = await registerUser(again.url, 'bob');
-    const admin = await registerAdmin(again.url);
+    const admin = await registerAdmin(again.url, 'shh');
     const later = await get(again.url, `/admin/whois/${encodeURIComponent(alice.user_id)}`, admin.access_token);
     const seen = later.body.devices[alice.device_id].sessions[0].connections[0];
     expect(seen).toMatchObject({ ip: '127.0.0.1', user_agent: 'axon-test/1.0' });
@@ -67,11 +66,3 @@ describe('devices: last seen', () => {
     expect(clientIp('127.0.0.1')).toBe('127.0.0.1');
   });
 });
-
-async function registerAdmin(url: string): Promise<{ access_token: string }> {
-  const path = `${url}/_synapse/admin/v1/register`;
-  const { nonce } = (await (await fetch(path)).json()) as { nonce: string };
-  const mac = createHmac('sha1', 'shh').update(`${nonce}\0root\0pw-root-pw\0admin`).digest('hex');
-  const res = await fetch(path, { method: 'POST', body: JSON.stringify({ nonce, username: 'root', password: 'pw-root-pw', admin: true, mac }) });
-  return (await res.json()) as { access_token: string };
-}

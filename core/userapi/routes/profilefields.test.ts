@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AxonNode } from '../../node.js';
-import { clientCall, registerUser, startTestNode } from '../../test/node.js';
+import { clientCall, type RegisteredUser as User, startWithUsers } from '../../test/node.js';
 import { expectMatchesSpec, specMissing } from '../../test/openapi.js';
 
 let node: AxonNode;
 let url: string;
-type User = Awaited<ReturnType<typeof registerUser>>;
 let alice: User;
 let bob: User;
 
 beforeAll(async () => {
-  ({ node, url } = await startTestNode());
-  [alice, bob] = (await Promise.all(['alice', 'bob'].map((u) => registerUser(url, u)))) as [User, User];
+  let users: User[];
+  ({ node, url, users } = await startWithUsers(['alice', 'bob']));
+  [alice, bob] = users as [User, User];
 });
 afterAll(async () => {
   await node.stop();
