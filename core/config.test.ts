@@ -100,5 +100,8 @@ describe('upload limit', () => {
     expect(run([], { 'max-upload-bytes': 2048 }).maxUploadBytes).toBe(2048);
     expect(() => run(['--max-upload-bytes', '10'])).toThrow(/--max-upload-bytes/);
     expect(USAGE).toContain('--max-upload-bytes N');
+    expect(run([]).remoteMediaCacheBytes).toBe(1024 * 1024 * 1024);
+    expect(run(['--remote-media-cache-bytes', '0']).remoteMediaCacheBytes).toBe(0);
+    expect(() => run(['--remote-media-cache-bytes', '-1'])).toThrow(/--remote-media-cache-bytes/);
   });
 });

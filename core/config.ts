@@ -21,6 +21,8 @@ export interface AxonConfig {
   maxBodyBytes: number;
   /** Largest media upload, in bytes. */
   maxUploadBytes: number;
+  /** How many bytes of other nodes' media to keep (the oldest go first). */
+  remoteMediaCacheBytes: number;
   /** Requests per second per client on rate-limited endpoints (burst 5x); 0 turns it off. */
   rateLimit: number;
   /** libp2p: listen multiaddrs (empty: TCP and WS on all interfaces, port 0), bootstrap peers
@@ -67,6 +69,7 @@ const OPTIONS = {
   'registration-token': { type: 'string', multiple: true },
   'max-body-bytes': { type: 'string' },
   'max-upload-bytes': { type: 'string' },
+  'remote-media-cache-bytes': { type: 'string' },
   'rate-limit': { type: 'string' },
   p2p: { type: 'string', multiple: true },
   peer: { type: 'string', multiple: true },
@@ -103,6 +106,7 @@ export const USAGE = `Usage: axon [options]
   --registration-token T              registration needs this token (repeatable)
   --max-body-bytes N                  largest JSON request body (default 8388608)
   --max-upload-bytes N                largest media upload (default 52428800)
+  --remote-media-cache-bytes N        other nodes' media kept, oldest dropped first (default 1073741824)
   --rate-limit N                      requests/s per client when sending, creating rooms,
                                       registering or logging in (burst 5x; 0 = off; default 10)
   --p2p MULTIADDR                     libp2p listen address (repeatable; default
@@ -200,6 +204,8 @@ function buildConfig(dataDir: string, s: Settings): AxonConfig {
   if (!Number.isInteger(maxBody) || maxBody < 1024) throw new ConfigError('--max-body-bytes must be an integer >= 1024');
   const maxUpload = Number(s['max-upload-bytes'] ?? 50 * 1024 * 1024);
   if (!Number.isInteger(maxUpload) || maxUpload < 1024) throw new ConfigError('--max-upload-bytes must be an integer >= 1024');
+  const remoteMedia = Number(s['remote-media-cache-bytes'] ?? 1024 * 1024 * 1024);
+  if (!Number.isInteger(remoteMedia) || remoteMedia < 0) throw new ConfigError('--remote-media-cache-bytes must be an integer >= 0');
   if ((s['registration-token'] ?? []).some((t) => t.length === 0 || t.length > 64 || !/^[A-Za-z0-9._~-]+$/.test(t))) {
     throw new ConfigError('--registration-token must be 1 to 64 characters of A-Z a-z 0-9 . _ ~ -');
   }
@@ -222,6 +228,7 @@ function buildConfig(dataDir: string, s: Settings): AxonConfig {
     registrationTokens: s['registration-token'] ?? [],
     maxBodyBytes: maxBody,
     maxUploadBytes: maxUpload,
+    remoteMediaCacheBytes: remoteMedia,
     p2p: { listen, peers, mdns: s.mdns ?? true, relay: s.relay ?? false },
     presence: s.presence ?? true,
     ...(turn ? { turn } : {}),

@@ -203,7 +203,7 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
     notifications,
   });
   const search = new SearchApi({ db, log, logger, roomserver });
-  const media = new MediaApi({ db, logger, serverName: identity.serverName, dir: MediaApi.dirOf(config.dataDir), maxUploadBytes: config.maxUploadBytes });
+  const media = new MediaApi({ db, logger, serverName: identity.serverName, dir: MediaApi.dirOf(config.dataDir), maxUploadBytes: config.maxUploadBytes, remoteCacheBytes: config.remoteMediaCacheBytes });
   // Other nodes' media comes over federation; ours goes to them the same way.
   media.remote = (origin, mediaId, maxBytes) => federation.downloadMedia(origin, mediaId, maxBytes);
   federation.addEndpoints(...mediaFederationEndpoints(media));
@@ -300,6 +300,7 @@ export function createNode(config: AxonConfig, opts: NodeOptions = {}): AxonNode
         await notifications.close();
         await search.close();
         await log.close();
+        await media.settled();
         users.close();
         db.close();
         logger.info('node stopped');

@@ -58,6 +58,32 @@ describe('media across nodes', () => {
   });
 });
 
+describe('kept copies of other nodes\' media', () => {
+  it('go oldest first past the limit, and come back over federation when asked for again', async () => {
+    const a = await startTestNode();
+    const b = await startTestNode({ p2p: { ...TEST_P2P, peers: [loopbackAddr(a.node)] }, remoteMediaCacheBytes: 3000 });
+    try {
+      const carol = await registerUser(a.url, 'carol');
+      const dave = await registerUser(b.url, 'dave');
+      const ids: string[] = [];
+      for (const fill of [1, 2]) {
+        const up = await fetch(`${a.url}/_matrix/media/v3/upload`, { method: 'POST', headers: { Authorization: `Bearer ${carol.access_token}` }, body: new Uint8Array(2000).fill(fill) });
+        ids.push(((await up.json()) as { content_uri: string }).content_uri.split('/').pop()!);
+      }
+      const fetchFromB = async (id: string) => Buffer.from(await (await get(b.url, `/_matrix/client/v1/media/download/${a.node.serverName}/${id}`, dave.access_token)).arrayBuffer());
+      expect((await fetchFromB(ids[0]!))[0]).toBe(1);
+      expect((await fetchFromB(ids[1]!))[0]).toBe(2);
+      await b.node.media.settled();
+      // 4,000 bytes kept is over 3,000: the older copy went.
+      expect(b.node.media.info(a.node.serverName, ids[0]!)).toBeUndefined();
+      expect(b.node.media.info(a.node.serverName, ids[1]!)).toBeDefined();
+      expect((await fetchFromB(ids[0]!)).equals(Buffer.alloc(2000, 1))).toBe(true);
+    } finally {
+      await Promise.all([a.node.stop(), b.node.stop()]);
+    }
+  });
+});
+
 describe('serving media to other servers', () => {
   it('answers only signed requests', async () => {
     const { node, url } = await startTestNode();

@@ -26,6 +26,8 @@ export interface MediaApiDeps {
   /** The folder media files are kept in (`<data>/media`). */
   dir: string;
   maxUploadBytes: number;
+  /** How many bytes of other servers' media to keep; the oldest copies go past it. */
+  remoteCacheBytes: number;
 }
 
 /** Fetches a media item from the server that has it; undefined if it has none. */
@@ -55,6 +57,9 @@ export class MediaApi implements MediaAPI {
   /** Set once federation exists; without it only this node's media is found. */
   remote: RemoteMediaFetcher | undefined;
   private readonly storage: MediaStorage;
+  /** Bytes of other servers' media kept now. */
+  private kept: number;
+  private pruning: Promise<void> | undefined;
   private readonly fetching = new Map<string, Promise<MediaInfo | undefined>>();
   /** Downloads waiting for the upload of a reserved media id. */
   private readonly waiting = new Map<string, Array<() => void>>();
@@ -63,6 +68,7 @@ export class MediaApi implements MediaAPI {
     this.maxUploadBytes = deps.maxUploadBytes;
     this.serverName = deps.serverName;
     this.storage = new MediaStorage(deps.db, deps.dir);
+    this.kept = this.storage.keptBytes(deps.serverName);
   }
 
   async upload(userId: string, bytes: Uint8Array, contentType: string, uploadName: string | undefined): Promise<string> {
@@ -152,13 +158,43 @@ export class MediaApi implements MediaAPI {
       createdTs: Date.now(),
     };
     await this.storage.put(info, got.bytes);
+    this.kept += info.size;
+    if (this.kept > this.deps.remoteCacheBytes) this.pruning ??= this.pruneKept().finally(() => (this.pruning = undefined));
     return info;
+  }
+
+  /** Drops the oldest copies of other servers' media until they fit in 90% of the limit
+   * (they are fetched again when asked for). */
+  private async pruneKept(): Promise<void> {
+    const target = this.deps.remoteCacheBytes * 0.9;
+    while (this.kept > target) {
+      const oldest = this.storage.oldestKept(this.serverName, 100);
+      if (oldest.length === 0) break;
+      for (const m of oldest) {
+        if (this.kept <= target) break;
+        await this.storage.remove(m.origin, m.mediaId);
+        this.kept -= m.size;
+      }
+    }
+    this.kept = Math.max(0, this.kept);
+  }
+
+  /** Resolves once dropping old copies of other servers' media, if running, is done. */
+  async settled(): Promise<void> {
+    await this.pruning;
   }
 
   async download(origin: string, mediaId: string, timeoutMs?: number): Promise<{ info: MediaInfo; bytes: Buffer } | undefined> {
     const info = await this.find(origin, mediaId, timeoutMs);
     if (!info) return undefined;
-    return { info, bytes: await fs.promises.readFile(this.storage.file(origin, mediaId)) };
+    try {
+      return { info, bytes: await fs.promises.readFile(this.storage.file(origin, mediaId)) };
+    } catch (e) {
+      // A kept copy dropped just now to make room: fetch it again.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || origin === this.serverName) throw e;
+      const again = await this.find(origin, mediaId, timeoutMs);
+      return again && { info: again, bytes: await fs.promises.readFile(this.storage.file(origin, mediaId)) };
+    }
   }
 
   /** A thumbnail of a stored image; undefined when the media is unknown, null when it is

@@ -115,6 +115,26 @@ export class MediaStorage {
     });
   }
 
+  /** Bytes of media kept for servers other than `ours`. */
+  keptBytes(ours: string): number {
+    return (this.db.raw.prepare<[string], { n: number | null }>('SELECT SUM(size) AS n FROM mr_media WHERE origin != ?').get(ours)?.n ?? 0);
+  }
+
+  /** The oldest kept copies of other servers' media, oldest first. */
+  oldestKept(ours: string, limit: number): MediaInfo[] {
+    return this.db.raw
+      .prepare<[string, number], Row>('SELECT * FROM mr_media WHERE origin != ? ORDER BY created_ts LIMIT ?')
+      .all(ours, limit)
+      .map(info);
+  }
+
+  /** Forgets a media item: its row, its file and its thumbnails. */
+  async remove(origin: string, mediaId: string): Promise<void> {
+    this.db.transaction(() => this.db.raw.prepare<[string, string]>('DELETE FROM mr_media WHERE origin = ? AND media_id = ?').run(origin, mediaId));
+    await fs.promises.rm(this.file(origin, mediaId), { force: true });
+    await fs.promises.rm(this.thumbnailDir(origin, mediaId), { recursive: true, force: true });
+  }
+
   get(origin: string, mediaId: string): MediaInfo | undefined {
     const r = this.getRow.get(origin, mediaId);
     return r && info(r);
