@@ -1,4 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildRenderer } from '../build/renderer.mjs';
 import { clientCall, registerUser } from '../core/test/node.js';
@@ -128,6 +129,19 @@ describe.skipIf(!HAVE_CHROMIUM)(`the UI in Chromium${HAVE_CHROMIUM ? '' : ` (ski
       await bp.getByRole('button', { name: 'Send' }).click();
       await expectText(op.getByTestId('message'), 'hi owner, bob here');
       await expectText(bp.getByTestId('message'), 'hi owner, bob here');
+
+      // The owner sends a picture; Bob sees it, loaded with his access token.
+      const picture = await sharp({ create: { width: 160, height: 90, channels: 3, background: { r: 40, g: 160, b: 90 } } }).png().toBuffer();
+      await op.getByLabel('Attach a file').setInputFiles({ name: 'lawn.png', mimeType: 'image/png', buffer: picture });
+      const seen = bp.getByTestId('message-image');
+      await seen.waitFor();
+      await bp.waitForFunction(() => {
+        const img = document.querySelector<HTMLImageElement>('[data-testid="message-image"]');
+        return !!img && img.complete && img.naturalWidth > 0;
+      });
+      expect(await seen.getAttribute('alt')).toBe('lawn.png');
+      expect(await seen.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight])).toEqual([160, 90]);
+      await screenshot(bp, 'chat-bob-picture');
 
       // Back on Bob's room list, a new message shows as unread.
       await bp.getByRole('button', { name: 'Back to rooms' }).click();

@@ -87,6 +87,13 @@ describe('media repository', () => {
     expect(await thumb(png, 'width=96&height=96')).toEqual(['image/png', 'png', 96, 64]); // scale is the default
     expect(await thumb(png, 'width=800&height=600')).toEqual(['image/png', 'png', 300, 200]);
     expect(await thumb(jpeg, 'width=320&height=240&method=scale')).toEqual(['image/jpeg', 'jpeg', 320, 240]);
+    // Two clients asking for the same new thumbnail at once (each side of a chat) both get it.
+    const both = await Promise.all([thumb(png, 'width=40&height=30'), thumb(png, 'width=40&height=30'), thumb(png, 'width=40&height=30')]);
+    expect(both).toEqual([
+      ['image/png', 'png', 40, 27],
+      ['image/png', 'png', 40, 27],
+      ['image/png', 'png', 40, 27],
+    ]);
     // Served from the cache the second time, the same.
     expect(await thumb(jpeg, 'width=320&height=240&method=scale')).toEqual(['image/jpeg', 'jpeg', 320, 240]);
   });

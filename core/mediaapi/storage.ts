@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../db/index.js';
@@ -106,7 +107,7 @@ export class MediaStorage {
   async put(m: MediaInfo, bytes: Uint8Array): Promise<void> {
     const file = this.file(m.origin, m.mediaId);
     await fs.promises.mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
+    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
     await fs.promises.writeFile(tmp, bytes);
     await fs.promises.rename(tmp, file);
     this.db.transaction(() => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -39,7 +40,8 @@ export async function thumbnail(source: string, contentType: string, width: numb
     .resize(w, h, { fit: method === 'crop' ? 'cover' : 'inside', withoutEnlargement: true });
   const bytes = await (jpeg ? pipeline.jpeg({ quality: 80 }) : pipeline.png()).toBuffer();
   await fs.promises.mkdir(cacheDir, { recursive: true });
-  const tmp = `${cached}.${process.pid}.tmp`;
+  // Two requests for the same new thumbnail may both make it: each writes its own file.
+  const tmp = `${cached}.${randomBytes(6).toString('hex')}.tmp`;
   await fs.promises.writeFile(tmp, bytes);
   await fs.promises.rename(tmp, cached);
   return { bytes, contentType: out };

@@ -65,6 +65,7 @@ function Typing({ client, room }: { client: MatrixClient; room: Room }) {
 
 function Composer({ client, room }: { client: MatrixClient; room: Room }) {
   const [text, setText] = useState('');
+  const [uploading, setUploading] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const typingSent = useRef(0);
   useEffect(() => setError(null), [room.roomId]);
@@ -101,6 +102,33 @@ function Composer({ client, room }: { client: MatrixClient; room: Room }) {
       setError(`Your message was not sent. ${describeError(e)}`);
     }
   };
+  const attach = async (input: HTMLInputElement) => {
+    const file = input.files?.[0];
+    input.value = '';
+    if (!file) return;
+    setError(null);
+    setUploading(file.name);
+    try {
+      const { content_uri } = await client.uploadContent(file, { name: file.name, type: file.type || 'application/octet-stream' });
+      const info: Record<string, unknown> = { mimetype: file.type || 'application/octet-stream', size: file.size };
+      const image = file.type.startsWith('image/');
+      if (image) {
+        try {
+          const bitmap = await createImageBitmap(file);
+          info.w = bitmap.width;
+          info.h = bitmap.height;
+          bitmap.close();
+        } catch {
+          // not an image the browser reads: sent without its size
+        }
+      }
+      await client.sendMessage(room.roomId, { msgtype: image ? 'm.image' : 'm.file', body: file.name, url: content_uri, info } as never);
+    } catch (e) {
+      setError(`${file.name} was not sent. ${describeError(e)}`);
+    } finally {
+      setUploading(null);
+    }
+  };
   return (
     <form class="composer" onSubmit={send}>
       {error && (
@@ -108,7 +136,12 @@ function Composer({ client, room }: { client: MatrixClient; room: Room }) {
           {error}
         </p>
       )}
+      {uploading && <p class="muted">Sending {uploading}…</p>}
       <div class="row">
+        <label class="attach" title="Attach a file">
+          Attach
+          <input type="file" aria-label="Attach a file" class="visually-hidden" onChange={(e) => void attach(e.target as HTMLInputElement)} />
+        </label>
         <input
           name="message"
           placeholder={`Message ${roomLabel(room)}`}

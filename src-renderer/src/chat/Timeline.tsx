@@ -1,6 +1,7 @@
 import { Direction, EventStatus, type MatrixClient, type MatrixEvent, type Room } from 'matrix-js-sdk';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { describeError } from '../api.js';
+import { MessageFile, MessageImage } from './Media.js';
 
 function describeMembership(e: MatrixEvent, who: string): string | null {
   const target = e.getContent().displayname ?? e.getStateKey();
@@ -19,14 +20,22 @@ function describeMembership(e: MatrixEvent, who: string): string | null {
   }
 }
 
-function Line({ room, event, me }: { room: Room; event: MatrixEvent; me: string }) {
+/** What a message shows: its image or file, or its text. */
+function MessageBody({ client, content }: { client: MatrixClient; content: Record<string, unknown> }) {
+  const body = typeof content.body === 'string' ? content.body : '';
+  const url = typeof content.url === 'string' && content.url.startsWith('mxc://') ? content.url : undefined;
+  if (url && content.msgtype === 'm.image') return <MessageImage client={client} mxc={url} alt={body} />;
+  if (url && ['m.file', 'm.video', 'm.audio'].includes(String(content.msgtype))) return <MessageFile client={client} mxc={url} name={body || 'file'} />;
+  return <>{typeof content.body === 'string' ? body : '(unsupported message)'}</>;
+}
+
+function Line({ client, room, event, me }: { client: MatrixClient; room: Room; event: MatrixEvent; me: string }) {
   const sender = event.getSender() ?? '';
   const who = room.getMember(sender)?.name ?? sender;
   const time = new Date(event.getTs()).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   let text: string | null = null;
   switch (event.getType()) {
     case 'm.room.message': {
-      const body = event.getContent().body;
       const seenBy = room
         .getReceiptsForEvent(event)
         .filter((r) => r.type === 'm.read' && r.userId !== me && r.userId !== sender)
@@ -39,7 +48,9 @@ function Line({ room, event, me }: { room: Room; event: MatrixEvent; me: string 
             {event.status === EventStatus.SENDING && <span class="muted"> · sending…</span>}
             {failed && <span class="error"> · not sent</span>}
           </div>
-          <div class="body">{typeof body === 'string' ? body : '(unsupported message)'}</div>
+          <div class="body">
+            <MessageBody client={client} content={event.getContent()} />
+          </div>
           {seenBy.length > 0 && (
             <div class="seen muted" data-testid="seen-by">
               Seen by {seenBy.join(', ')}
@@ -125,7 +136,7 @@ export function Timeline({ client, room, version }: { client: MatrixClient; room
       </div>
       <ul class="plain">
         {events.map((e) => (
-          <Line key={e.getId() ?? e.getTxnId()} room={room} event={e} me={me} />
+          <Line key={e.getId() ?? e.getTxnId()} client={client} room={room} event={e} me={me} />
         ))}
       </ul>
     </div>
