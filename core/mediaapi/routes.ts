@@ -33,6 +33,15 @@ const MEDIA_HEADERS = {
   'Cache-Control': 'private, max-age=86400',
 };
 
+/** A thumbnail as a thumbnail query asks for it: 404 for unknown media, 400 for media that
+ * is not an image this node can thumbnail. */
+async function thumbnailOf(media: MediaApi, origin: string, mediaId: string, q: z.infer<typeof thumbnailQuery>) {
+  const t = await media.thumbnail(origin, mediaId, q.width, q.height, q.method ?? 'scale', q.timeout_ms);
+  if (t === undefined) throw notFound('Media not found');
+  if (t === null) throw new MatrixError(400, 'M_UNKNOWN', 'This media cannot be thumbnailed');
+  return t;
+}
+
 /** Content-Disposition for a download: inline for safe types, with the file name (RFC 6266;
  * non-ASCII names as RFC 8187 UTF-8). */
 export function contentDisposition(contentType: string, fileName: string | null | undefined): string {
@@ -124,9 +133,7 @@ export function mediaEndpoints(media: MediaApi): AnyEndpoint[] {
       params: mediaParams,
       query: thumbnailQuery,
       handler: async ({ params, query }) => {
-        const t = await media.thumbnail(params.serverName, params.mediaId, query.width, query.height, query.method ?? 'scale', query.timeout_ms);
-        if (t === undefined) throw notFound('Media not found');
-        if (t === null) throw new MatrixError(400, 'M_UNKNOWN', 'This media cannot be thumbnailed');
+        const t = await thumbnailOf(media, params.serverName, params.mediaId, query);
         return mediaResponse(t.bytes, t.contentType, 'inline');
       },
     }),
@@ -169,9 +176,7 @@ export function mediaFederationEndpoints(media: MediaApi): AnyEndpoint[] {
       params: own,
       query: thumbnailQuery,
       handler: async ({ params, query }) => {
-        const t = await media.thumbnail(media.serverName, params.mediaId, query.width, query.height, query.method ?? 'scale', query.timeout_ms);
-        if (t === undefined) throw notFound('Media not found');
-        if (t === null) throw new MatrixError(400, 'M_UNKNOWN', 'This media cannot be thumbnailed');
+        const t = await thumbnailOf(media, media.serverName, params.mediaId, query);
         return federationMedia(t.bytes, t.contentType, 'inline');
       },
     }),
