@@ -7,7 +7,7 @@ import { LruCache } from '../lru.js';
 import { RECEIPT_TOPIC, type ReceiptOutput } from '../receipts/api.js';
 import { ROOM_OUTPUT_TOPIC, type RoomOutput, type RoomserverQueryAPI } from '../roomserver/api.js';
 import { NOTIFICATION_DATA_TOPIC, type NotificationDataOutput, type SyncNotificationsAPI, type UnreadCounts } from './api.js';
-import { evaluatePushRules, type PushAction, type PushContext, type PushEvent, type PushResult } from './pusheval.js';
+import { evaluatePushRules, type EventMemo, type PushAction, type PushContext, type PushEvent, type PushResult } from './pusheval.js';
 import { PushDelivery } from './pushgateway.js';
 import type { PushRuleSet } from './pushrules.js';
 import { MAIN_THREAD, NotificationStorage, type NewNotification, type NotificationRow } from './notifstore.js';
@@ -208,6 +208,7 @@ export class Notifications implements SyncNotificationsAPI {
     const pushEvent = { ...(ev as unknown as JsonObject), event_id: o.eventId, room_id: o.roomId } as unknown as PushEvent;
     const threadId = threadOf(ev.content);
     const now = Date.now();
+    const memo: EventMemo = new Map();
     for (const userId of targets) {
       // The display name is read only when a rule asks for it.
       const ctx: PushContext = {
@@ -218,7 +219,7 @@ export class Notifications implements SyncNotificationsAPI {
         },
         ...facts,
       };
-      const r = evaluatePushRules(this.rulesOf(userId), pushEvent, ctx);
+      const r = evaluatePushRules(this.rulesOf(userId), pushEvent, ctx, memo);
       if (!r?.notify) continue;
       rows.push({ userId, roomId: o.roomId, eventId: o.eventId, threadId, depth: ev.depth, highlight: r.highlight, actions: this.actionsJson(r), ts: now });
       changed.set(`${userId}\u0000${o.roomId}`, { userId, roomId: o.roomId });

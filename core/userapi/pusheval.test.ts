@@ -232,3 +232,44 @@ describe('conditions', () => {
     expect(snp({ senderPowerLevel: 100 }, null)).toBe(false);
   });
 });
+
+describe('one memo shared by all recipients of an event', () => {
+  // Users whose rules differ only where the user matters: their id, name and own rules.
+  const users = ['@me:x', '@alice:x', '@carol:x', '@dave:x'];
+  const names: Record<string, string> = { '@me:x': 'Alice', '@alice:x': 'Bob', '@carol:x': 'Carol', '@dave:x': 'Dan' };
+  const ruleSets = new Map<string, PushRuleSet>(users.map((u) => [u, defaultPushRules(u)]));
+  // The one condition that depends on the user, not the event: each user's own copy.
+  for (const set of ruleSets.values()) set.override.unshift({ rule_id: 'name', enabled: true, conditions: [{ kind: 'contains_display_name' }], actions: ['notify'] });
+  ruleSets.get('@carol:x')!.content.unshift({ rule_id: 'cake', enabled: true, pattern: 'cake', actions: ['notify', { set_tweak: 'highlight' }] });
+  ruleSets.get('@dave:x')!.override.unshift({ rule_id: 'mute', enabled: true, conditions: [{ kind: 'event_match', key: 'room_id', pattern: ROOM }], actions: [] });
+  const events: Array<[string, PushEvent]> = [
+    ['a plain message', msg('lunch?')],
+    ['a mention of one user', msg('hey', { 'm.mentions': { user_ids: ['@alice:x'] } })],
+    ['a display name in the body', msg('Carol, Alice: look')],
+    ['a content rule of one user', msg('cake for everyone')],
+    ['an invite', ev('m.room.member', { membership: 'invite' }, { state_key: '@carol:x' })],
+    ['a notice', msg('bot', { msgtype: 'm.notice' })],
+  ];
+  it.each(events)('%s: the same outcome for each user as without the memo', (_n, event) => {
+    const memo = new Map<string, boolean>();
+    for (const u of users) {
+      const c = ctx({ userId: u, displayName: names[u] });
+      expect(evaluatePushRules(ruleSets.get(u)!, event, c, memo)?.ruleId).toBe(evaluatePushRules(ruleSets.get(u)!, event, c)?.ruleId);
+    }
+  });
+
+  it('tells users apart where the user matters', () => {
+    const memo = new Map<string, boolean>();
+    const ruleOf = (u: string, e: PushEvent) => evaluatePushRules(ruleSets.get(u)!, e, ctx({ userId: u, displayName: names[u] }), memo)?.ruleId;
+    const mention = msg('hey', { 'm.mentions': { user_ids: ['@alice:x'] } });
+    expect(users.map((u) => ruleOf(u, mention))).toEqual(['.m.rule.message', '.m.rule.is_user_mention', '.m.rule.message', 'mute']);
+    const named = msg('Carol, Alice: look');
+    const memo2 = new Map<string, boolean>();
+    expect(users.map((u) => evaluatePushRules(ruleSets.get(u)!, named, ctx({ userId: u, displayName: names[u] }), memo2)?.ruleId)).toEqual([
+      'name',
+      '.m.rule.message',
+      'name',
+      'mute',
+    ]);
+  });
+});

@@ -43,17 +43,25 @@ const DEFAULT_NOTIFICATION_LEVEL = 50;
 const HISTORICAL_ACTIONS = new Set(['dont_notify', 'coalesce']);
 
 /**
+ * What rules that do not depend on the user concluded for one event, shared by all of its
+ * recipients: most of every member's rules are the same defaults, and their regular
+ * expressions cost more than everything else. Only valid for one event and one set of room
+ * facts (member count, sender's power); make a new one per event.
+ */
+export type EventMemo = Map<string, boolean>;
+
+/**
  * Evaluates `rules` for `event` in the spec's order (override, content, room, sender,
  * underride): the first enabled rule that matches wins. Returns undefined when none does.
  * The caller skips events the user sent themselves (the spec forbids notifying those).
  */
-export function evaluatePushRules(rules: PushRuleSet, event: PushEvent, ctx: PushContext): PushResult | undefined {
+export function evaluatePushRules(rules: PushRuleSet, event: PushEvent, ctx: PushContext, memo?: EventMemo): PushResult | undefined {
   for (const kind of RULE_KINDS) {
     for (const rule of rules[kind]) {
       if (rule.enabled !== true) continue;
       const ruleId = rule.rule_id;
       if (typeof ruleId !== 'string') continue;
-      if (!ruleMatches(kind, rule, event, ctx)) continue;
+      if (!matchesMemoised(kind, rule, event, ctx, memo)) continue;
       let result = results.get(rule);
       if (!result || result.ruleId !== ruleId) results.set(rule, (result = resultOf(ruleId, rule.actions)));
       return result;
@@ -80,6 +88,34 @@ function resultOf(ruleId: string, raw: JsonValue | undefined): PushResult {
     (a) => typeof a === 'object' && a.set_tweak === 'highlight' && (a.value === undefined || a.value === true),
   );
   return { actions, highlight, notify, ruleId };
+}
+
+/** A key for what a rule's match depends on besides the event and the room facts, or null
+ * when it depends on the user (a display name) or is too cheap to be worth remembering. Per
+ * rule object: cached rules are read-only. */
+const memoKeys = new WeakMap<JsonObject, string | null>();
+
+function memoKey(kind: RuleKind, rule: JsonObject): string | null {
+  let key = memoKeys.get(rule);
+  if (key !== undefined) return key;
+  key = null;
+  if (kind === 'content') {
+    if (typeof rule.pattern === 'string') key = `c${rule.pattern}`;
+  } else if (kind === 'override' || kind === 'underride') {
+    const conditions = rule.conditions ?? [];
+    const userless = Array.isArray(conditions) && conditions.every((c) => c === null || typeof c !== 'object' || Array.isArray(c) || c.kind !== 'contains_display_name');
+    if (userless) key = `o${JSON.stringify(conditions)}`;
+  }
+  memoKeys.set(rule, key);
+  return key;
+}
+
+function matchesMemoised(kind: RuleKind, rule: JsonObject, event: PushEvent, ctx: PushContext, memo: EventMemo | undefined): boolean {
+  const key = memo && memoKey(kind, rule);
+  if (!key) return ruleMatches(kind, rule, event, ctx);
+  let hit = memo!.get(key);
+  if (hit === undefined) memo!.set(key, (hit = ruleMatches(kind, rule, event, ctx)));
+  return hit;
 }
 
 function ruleMatches(kind: RuleKind, rule: JsonObject, event: PushEvent, ctx: PushContext): boolean {
