@@ -4,7 +4,8 @@
  * `npm run desktop` runs the app from source where the Electron binary is installed; packaging
  * runs where electron-builder can download its tools. better-sqlite3 is a native module: it is
  * rebuilt against Electron's ABI (npmRebuild, from source) and unpacked from the asar archive,
- * because native modules cannot load from inside it.
+ * because native modules cannot load from inside it. sharp (with its libvips) and
+ * sodium-native ship Node-API binaries that Electron loads as they are: unpacked too.
  */
 export interface ElectronBuilderConfig {
   appId: string;
@@ -33,7 +34,7 @@ const config: ElectronBuilderConfig = {
   files: ['dist/**/*', '!dist/bench/**', '!**/*.map', '!**/*.test.js', 'build/resources/tray.png', 'package.json'],
   extraMetadata: { main: 'dist/src-main/electron.js' },
   asar: true,
-  asarUnpack: ['node_modules/better-sqlite3/**'],
+  asarUnpack: ['node_modules/better-sqlite3/**', 'node_modules/sharp/**', 'node_modules/@img/**', 'node_modules/sodium-native/**'],
   npmRebuild: true,
   buildDependenciesFromSource: true,
   nodeGypRebuild: false,
