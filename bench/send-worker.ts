@@ -11,6 +11,8 @@ interface Job {
   roomId: string;
   tokens: string[];
   perSender: number;
+  /** Makes this run's transaction ids its own: reused ones would only replay earlier answers. */
+  runId: string;
 }
 
 const job = workerData as Job;
@@ -45,7 +47,7 @@ let txn = 0;
 await Promise.all(
   job.tokens.map(async (token, i) => {
     for (let k = 0; k < job.perSender; k++) {
-      const path = `/_matrix/client/v3/rooms/${encodeURIComponent(job.roomId)}/send/m.room.message/w${txn++}`;
+      const path = `/_matrix/client/v3/rooms/${encodeURIComponent(job.roomId)}/send/m.room.message/${job.runId}-${txn++}`;
       await put(path, token, JSON.stringify({ msgtype: 'm.text', body: `s${i} m${k}` }));
     }
   }),

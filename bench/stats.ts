@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+
 /** Percentile of a sample (nearest-rank), for latency figures. */
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -21,3 +23,20 @@ export async function medianMs(runs: number, fn: () => unknown | Promise<unknown
   times.sort((a, b) => a - b);
   return percentile(times, 50);
 }
+
+/** CPU time of this process's main thread so far, in ms (Linux: /proc/self/task/<pid>/stat;
+ * undefined elsewhere). Unlike event loop utilisation, it leaves out the time the thread was
+ * runnable but waited for a core that other threads had. */
+export function mainThreadCpuMs(): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are 14th and 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? (ticks * 1000) / CLOCK_TICKS_PER_S : undefined;
+  } catch {
+    return undefined;
+  }
+}
+/** USER_HZ: 100 on every Linux that Node supports. */
+const CLOCK_TICKS_PER_S = 100;
