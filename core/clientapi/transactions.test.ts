@@ -40,6 +40,21 @@ describe('transaction ids', () => {
     expect(await again.once('@a:x', 'D', 't1', '/send', async () => ({ event_id: '$new' }))).toEqual(a);
   });
 
+  it('an id whose storing transaction rolled back was never used', async () => {
+    const d = db();
+    const txns = new TransactionCache(d);
+    const failed = txns.once('@a:x', 'D', 't1', '/send', async (record) => {
+      d.transaction(() => {
+        record({ event_id: '$lost' });
+        throw new Error('the event was not stored');
+      });
+      return { event_id: '$lost' };
+    });
+    await expect(failed).rejects.toThrow('not stored');
+    expect(await txns.once('@a:x', 'D', 't1', '/send', async () => ({ event_id: '$stored' }))).toEqual({ event_id: '$stored' });
+    expect(await txns.once('@a:x', 'D', 't1', '/send', async () => ({ event_id: '$again' }))).toEqual({ event_id: '$stored' });
+  });
+
   it('forgets transaction ids after the retention', async () => {
     const txns = new TransactionCache(db());
     await txns.once('@a:x', 'D', 't1', '/send', async () => ({ n: 1 }));

@@ -1,10 +1,11 @@
-import crypto from 'node:crypto';
+import { sha256 } from '../crypto/hash.js';
 import type { Db } from '../db/index.js';
 
 /** A compact lookup key for one transaction: 48 bits of a hash, a safe integer. Collisions
  * only share an index entry; the row's own columns decide. */
 function txnKey(userId: string, deviceId: string, txnId: string, path: string): number {
-  return crypto.createHash('sha256').update(JSON.stringify([userId, deviceId, txnId, path])).digest().readUIntBE(0, 6);
+  const h = sha256(JSON.stringify([userId, deviceId, txnId, path]));
+  return Buffer.from(h.buffer, h.byteOffset, 6).readUIntBE(0, 6);
 }
 
 const MIGRATIONS = [
@@ -61,6 +62,11 @@ const PRUNE_EVERY = 1000;
  */
 export class TransactionCache {
   private readonly inflight = new Map<string, Promise<unknown>>();
+  /** How many stored rows have each lookup key: every key in the table is here (a superset
+   * while a transaction that stored one may still roll back). A key that is not here was
+   * never used, and nearly every send has a new one: it needs no read of the table, which
+   * costs a send about as much as storing the id does. 48-bit keys: ~40 bytes each. */
+  private readonly keys = new Map<number, number>();
   private readonly get;
   private readonly put;
   private readonly prune;
@@ -76,19 +82,29 @@ export class TransactionCache {
     );
     // The oldest rows come first; in slices, so a backlog after a long pause never stalls a
     // request, and looking at a slice only, so a table with nothing to prune is not scanned.
-    this.prune = db.raw.prepare<[number]>(
-      `DELETE FROM ca_txns WHERE id <= (SELECT MAX(id) FROM (SELECT id, created_ts FROM ca_txns ORDER BY id LIMIT ${PRUNE_EVERY * 2}) WHERE created_ts < ?)`,
+    this.prune = db.raw.prepare<[number], { key: number }>(
+      `DELETE FROM ca_txns WHERE id <= (SELECT MAX(id) FROM (SELECT id, created_ts FROM ca_txns ORDER BY id LIMIT ${PRUNE_EVERY * 2}) WHERE created_ts < ?) RETURNING key`,
     );
     this.pruneOld();
+    for (const { key } of db.raw.prepare<[], { key: number }>('SELECT key FROM ca_txns').iterate()) this.countKey(key, 1);
+  }
+
+  private countKey(key: number, by: 1 | -1): void {
+    const n = (this.keys.get(key) ?? 0) + by;
+    if (n > 0) this.keys.set(key, n);
+    else this.keys.delete(key);
   }
 
   /** Forgets transaction ids older than the retention; returns how many. */
   pruneOld(now = Date.now()): number {
-    return this.prune.run(now - TRANSACTION_RETENTION_MS).changes;
+    const gone = this.prune.all(now - TRANSACTION_RETENTION_MS);
+    for (const { key } of gone) this.countKey(key, -1);
+    return gone.length;
   }
 
   private stored(key: number, userId: string, deviceId: string, txnId: string, path: string, result: unknown): void {
     this.put.run(key, userId, deviceId, txnId, path, JSON.stringify(result), Date.now());
+    this.countKey(key, 1);
     if (++this.puts % PRUNE_EVERY === 0) this.pruneOld();
   }
 
@@ -104,7 +120,7 @@ export class TransactionCache {
     fn: (record: (result: T) => void) => Promise<T>,
   ): Promise<T> {
     const k = txnKey(userId, deviceId, txnId, path);
-    const stored = this.get.get(k, userId, deviceId, txnId, path);
+    const stored = this.keys.has(k) ? this.get.get(k, userId, deviceId, txnId, path) : undefined;
     if (stored) return JSON.parse(stored.response) as T;
     const key = JSON.stringify([userId, deviceId, txnId, path]);
     const running = this.inflight.get(key);
