@@ -225,6 +225,9 @@ export class FederationApi implements FederationAPI {
     const kick = new Set<string>();
     this.offsets.commit(name, msgs, (fresh) => {
       for (const m of fresh) apply(m, kick);
+      // Only what was queued for a destination is written (and kicked): in rooms of this
+      // server alone, nothing is.
+      return kick.size > 0;
     });
     for (const d of kick) this.sender.kick(d);
   }

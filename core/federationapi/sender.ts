@@ -38,13 +38,13 @@ export class FederationSender {
    * need it to be atomic with their offset) and returns them, to kick once committed. */
   enqueuePdu(destinations: Iterable<string>, pdu: PDUJson): string[] {
     const ds = [...destinations].filter((d) => d !== this.serverName);
-    this.store.enqueue(ds, 'pdu', JSON.stringify(pdu));
+    if (ds.length > 0) this.store.enqueue(ds, 'pdu', JSON.stringify(pdu));
     return ds;
   }
 
   enqueueEdu(destinations: Iterable<string>, eduType: string, content: JsonObject): string[] {
     const ds = [...destinations].filter((d) => d !== this.serverName);
-    this.store.enqueue(ds, 'edu', JSON.stringify({ edu_type: eduType, content }));
+    if (ds.length > 0) this.store.enqueue(ds, 'edu', JSON.stringify({ edu_type: eduType, content }));
     return ds;
   }
 

@@ -489,7 +489,7 @@ describe('offset store', () => {
     const seen: number[] = [];
     expect(s.commit('c', [msg(1), msg(2)], (f) => void seen.push(...f.map((m) => m.offset)))).toBe(2);
     expect(s.commit('c', [msg(2), msg(3)], (f) => void seen.push(...f.map((m) => m.offset)))).toBe(1);
-    expect(s.commit('c', [msg(1), msg(3)], () => seen.push(-1))).toBe(0);
+    expect(s.commit('c', [msg(1), msg(3)], () => void seen.push(-1))).toBe(0);
     expect(() =>
       s.commit('c', [msg(4)], () => {
         throw new Error('boom');
@@ -497,6 +497,27 @@ describe('offset store', () => {
     ).toThrow('boom');
     expect(seen).toEqual([1, 2, 3]);
     expect(s.get('c')).toBe(3);
+  });
+
+  it('an offset whose effects wrote nothing waits for the next batch that writes, within a bound', () => {
+    const db = tmpDb();
+    const s = createOffsetStore(db.raw, 'x_offsets');
+    const msg = (offset: number): LogMessage<number> => ({ topic: 't', offset, key: 'k', value: offset });
+    const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => msg(a + i));
+    expect(s.commit('c', [msg(1)], () => true)).toBe(1);
+    expect(s.get('c')).toBe(1);
+    // Nothing written: the stored offset stays, and a crash now would apply 2–3 again.
+    expect(s.commit('c', [msg(2), msg(3)], () => false)).toBe(2);
+    expect(s.get('c')).toBe(1);
+    const seen: number[] = [];
+    expect(s.commit('c', [msg(4)], (f) => void seen.push(...f.map((m) => m.offset)))).toBe(1);
+    expect(seen).toEqual([4]);
+    expect(s.get('c')).toBe(4);
+    // Never more than a thousand messages behind.
+    expect(s.commit('c', range(5, 1003), () => false)).toBe(999);
+    expect(s.get('c')).toBe(4);
+    expect(s.commit('c', [msg(1004)], () => false)).toBe(1);
+    expect(s.get('c')).toBe(1004);
   });
 });
 

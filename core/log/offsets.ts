@@ -10,9 +10,17 @@ export interface OffsetStore {
   set(consumer: string, offset: number): void;
   /** The idempotent consumer in one call: in one transaction, applies `effects` to the
    * messages after the stored offset (a redelivered batch may start below it) and stores
-   * the batch's last offset. Returns how many messages were new. */
-  commit<T>(consumer: string, msgs: readonly LogMessage<T>[], effects: (fresh: LogMessage<T>[]) => void): number;
+   * the batch's last offset. Returns how many messages were new.
+   *
+   * `effects` returns false when it wrote nothing: the offset may then wait for the next
+   * batch that writes (a write-free commit costs more than the consumer's work on most of
+   * them), up to a bound; after a crash those messages are applied again, to the same effect. */
+  commit<T>(consumer: string, msgs: readonly LogMessage<T>[], effects: (fresh: LogMessage<T>[]) => void | boolean): number;
 }
+
+/** How far an offset may trail what a consumer has applied, when its effects wrote nothing. */
+const IDLE_OFFSET_MAX_MESSAGES = 1000;
+const IDLE_OFFSET_MAX_MS = 10_000;
 
 /** Creates `table(consumer TEXT PRIMARY KEY, offset INTEGER NOT NULL)` if missing. The name
  * should carry the component's prefix (e.g. `sync_offsets`). */
@@ -25,19 +33,23 @@ export function createOffsetStore(db: Database.Database, table: string): OffsetS
     `INSERT INTO ${table} (consumer, offset) VALUES (?, ?) ON CONFLICT (consumer) DO UPDATE SET offset = excluded.offset`,
   );
   const get = (consumer: string): number => getStmt.get(consumer)?.offset ?? 0;
+  /** When each consumer's offset was last stored (by this process). */
+  const storedAt = new Map<string, number>();
   const set = (consumer: string, offset: number): void => {
     setStmt.run(consumer, offset);
+    storedAt.set(consumer, Date.now());
   };
   return {
     get,
     set,
-    commit<T>(consumer: string, msgs: readonly LogMessage<T>[], effects: (fresh: LogMessage<T>[]) => void): number {
+    commit<T>(consumer: string, msgs: readonly LogMessage<T>[], effects: (fresh: LogMessage<T>[]) => void | boolean): number {
       return db.transaction(() => {
         const stored = get(consumer);
         const fresh = msgs.filter((m) => m.offset > stored);
         if (fresh.length === 0) return 0;
-        effects(fresh);
-        set(consumer, fresh[fresh.length - 1]!.offset);
+        const last = fresh[fresh.length - 1]!.offset;
+        const wrote = effects(fresh) !== false;
+        if (wrote || last - stored >= IDLE_OFFSET_MAX_MESSAGES || Date.now() - (storedAt.get(consumer) ?? 0) >= IDLE_OFFSET_MAX_MS) set(consumer, last);
         return fresh.length;
       })();
     },
