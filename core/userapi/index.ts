@@ -1,4 +1,5 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { sha256 as sha256Bytes } from '../crypto/hash.js';
 import type { Db } from '../db/index.js';
 import { parseUserId } from '../events/ids.js';
 import type { JsonObject } from '../events/types.js';
@@ -74,7 +75,7 @@ const NONCE_TTL_MS = 60_000;
 const DEFAULT_TOKEN_LIFETIME_MS = 60 * 60_000;
 
 export function sha256(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  return Buffer.from(sha256Bytes(token)).toString('base64url');
 }
 
 function newToken(): string {
