@@ -267,7 +267,13 @@ export class SyncApi implements SyncAPI {
 
   private commit<T>(name: string, msgs: LogMessage<T>[], apply: (fresh: LogMessage<T>[], wake: Set<string>) => void): void {
     const wake = new Set<string>();
-    this.offsets.commit(name, msgs, (fresh) => apply(fresh, wake));
+    try {
+      this.offsets.commit(name, msgs, (fresh) => apply(fresh, wake));
+    } catch (e) {
+      // Rolled back: what the caches learnt inside the transaction never happened.
+      this.store.resetCaches();
+      throw e;
+    }
     this.notifier.wake(wake);
   }
 

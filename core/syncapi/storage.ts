@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Migration } from '../db/index.js';
 import type { JsonObject } from '../events/types.js';
+import { LruCache } from '../lru.js';
 
 /** The sync API's own tables, fed from `room.output` and `account-data`. */
 export const SYNCAPI_MIGRATIONS: readonly Migration[] = [
@@ -137,6 +138,8 @@ export function keyOf(type: string, stateKey: string): string {
  * one consistent snapshot within a tick. */
 export class SyncStorage {
   private readonly s;
+  /** membersWith, per room and membership. */
+  private readonly members = new LruCache<string, Map<string, string[]>>(1024);
 
   constructor(readonly raw: Database.Database) {
     this.s = this.prepare();
@@ -270,12 +273,24 @@ export class SyncStorage {
   }
   setCurrent(roomId: string, type: string, stateKey: string, eventId: string, membership: string | null, pos: number): void {
     this.s.currentSet.run({ room_id: roomId, type, state_key: stateKey, event_id: eventId, membership, pos });
+    if (type === 'm.room.member') this.members.delete(roomId);
   }
   deleteCurrent(roomId: string, type: string, stateKey: string): void {
     this.s.currentDel.run(roomId, type, stateKey);
+    if (type === 'm.room.member') this.members.delete(roomId);
   }
-  membersWith(roomId: string, membership: string): string[] {
-    return this.s.membersWith.all(roomId, membership).map((r) => r.state_key);
+  /** Current members of a room with a membership (callers must not modify the list). Every
+   * new event of a room asks who to wake: kept per room until its membership changes. */
+  membersWith(roomId: string, membership: string): readonly string[] {
+    let byMembership = this.members.get(roomId);
+    if (!byMembership) this.members.set(roomId, (byMembership = new Map()));
+    let list = byMembership.get(membership);
+    if (!list) byMembership.set(membership, (list = this.s.membersWith.all(roomId, membership).map((r) => r.state_key)));
+    return list;
+  }
+  /** Forgets cached reads, after a rolled-back transaction. */
+  resetCaches(): void {
+    this.members.clear();
   }
   insertMembership(r: MembershipRow): void {
     this.s.insertMembership.run(r);
