@@ -32,6 +32,28 @@ interface Notified {
   actions: PushAction[];
 }
 
+/** What the push rules know of a recipient and the room; the display name is read only when a
+ * rule asks for it. */
+class MemberContext implements PushContext {
+  userId = '';
+  readonly roomMemberCount: number;
+  readonly senderPowerLevel: number;
+  readonly notificationPowerLevels: Record<string, number>;
+
+  constructor(
+    facts: Pick<PushContext, 'roomMemberCount' | 'senderPowerLevel' | 'notificationPowerLevels'>,
+    private readonly nameOf: (userId: string) => string | undefined,
+  ) {
+    this.roomMemberCount = facts.roomMemberCount;
+    this.senderPowerLevel = facts.senderPowerLevel;
+    this.notificationPowerLevels = facts.notificationPowerLevels;
+  }
+
+  get displayName(): string | undefined {
+    return this.nameOf(this.userId);
+  }
+}
+
 const ROOM_CONSUMER = 'userapi.notifications.room';
 const RECEIPT_CONSUMER = 'userapi.notifications.receipt';
 
@@ -209,16 +231,14 @@ export class Notifications implements SyncNotificationsAPI {
     const threadId = threadOf(ev.content);
     const now = Date.now();
     const memo: EventMemo = new Map();
+    // One context for all the event's recipients, its user set in turn (the evaluator keeps
+    // nothing): a fresh object with a getter per member cost more than their rules.
+    const ctx = new MemberContext(facts, (userId) => {
+      const n = rs.currentStateEvent(o.roomId, 'm.room.member', userId)?.content.displayname;
+      return typeof n === 'string' ? n : undefined;
+    });
     for (const userId of targets) {
-      // The display name is read only when a rule asks for it.
-      const ctx: PushContext = {
-        userId,
-        get displayName() {
-          const n = rs.currentStateEvent(o.roomId, 'm.room.member', userId)?.content.displayname;
-          return typeof n === 'string' ? n : undefined;
-        },
-        ...facts,
-      };
+      ctx.userId = userId;
       const r = evaluatePushRules(this.rulesOf(userId), pushEvent, ctx, memo);
       if (!r?.notify) continue;
       rows.push({ userId, roomId: o.roomId, eventId: o.eventId, threadId, depth: ev.depth, highlight: r.highlight, actions: this.actionsJson(r), ts: now });

@@ -43,10 +43,10 @@ const DEFAULT_NOTIFICATION_LEVEL = 50;
 const HISTORICAL_ACTIONS = new Set(['dont_notify', 'coalesce']);
 
 /**
- * What rules that do not depend on the user concluded for one event, shared by all of its
- * recipients: most of every member's rules are the same defaults, and their regular
- * expressions cost more than everything else. Only valid for one event and one set of room
- * facts (member count, sender's power); make a new one per event.
+ * What conditions concluded for one event, shared by all of its recipients: most of every
+ * member's rules are the same defaults, and their regular expressions cost more than
+ * everything else. Only valid for one event and one set of room facts (member count,
+ * sender's power); make a new one per event.
  */
 export type EventMemo = Map<string, boolean>;
 
@@ -54,17 +54,19 @@ export type EventMemo = Map<string, boolean>;
  * Evaluates `rules` for `event` in the spec's order (override, content, room, sender,
  * underride): the first enabled rule that matches wins. Returns undefined when none does.
  * The caller skips events the user sent themselves (the spec forbids notifying those).
+ *
+ * With a memo, `rules` must not change afterwards: it is compiled once, and what each
+ * condition concluded is shared with the event's other recipients (all but a display name).
  */
 export function evaluatePushRules(rules: PushRuleSet, event: PushEvent, ctx: PushContext, memo?: EventMemo): PushResult | undefined {
+  if (memo) return evaluateCompiled(compiledRules(rules), event, ctx, memo);
   for (const kind of RULE_KINDS) {
     for (const rule of rules[kind]) {
       if (rule.enabled !== true) continue;
       const ruleId = rule.rule_id;
       if (typeof ruleId !== 'string') continue;
-      if (!matchesMemoised(kind, rule, event, ctx, memo)) continue;
-      let result = results.get(rule);
-      if (!result || result.ruleId !== ruleId) results.set(rule, (result = resultOf(ruleId, rule.actions)));
-      return result;
+      if (!ruleMatches(kind, rule, event, ctx)) continue;
+      return resultFor(rule, ruleId);
     }
   }
   return undefined;
@@ -73,6 +75,12 @@ export function evaluatePushRules(rules: PushRuleSet, event: PushEvent, ctx: Pus
 /** Results per rule object: a user's rules are cached and read-only, so most events of most
  * members end in a result already made (callers must not modify it). */
 const results = new WeakMap<JsonObject, PushResult>();
+
+function resultFor(rule: JsonObject, ruleId: string): PushResult {
+  let result = results.get(rule);
+  if (!result || result.ruleId !== ruleId) results.set(rule, (result = resultOf(ruleId, rule.actions)));
+  return result;
+}
 
 function resultOf(ruleId: string, raw: JsonValue | undefined): PushResult {
   const actions: PushAction[] = [];
@@ -90,32 +98,85 @@ function resultOf(ruleId: string, raw: JsonValue | undefined): PushResult {
   return { actions, highlight, notify, ruleId };
 }
 
-/** A key for what a rule's match depends on besides the event and the room facts, or null
- * when it depends on the user (a display name) or is too cheap to be worth remembering. Per
- * rule object: cached rules are read-only. */
-const memoKeys = new WeakMap<JsonObject, string | null>();
-
-function memoKey(kind: RuleKind, rule: JsonObject): string | null {
-  let key = memoKeys.get(rule);
-  if (key !== undefined) return key;
-  key = null;
-  if (kind === 'content') {
-    if (typeof rule.pattern === 'string') key = `c${rule.pattern}`;
-  } else if (kind === 'override' || kind === 'underride') {
-    const conditions = rule.conditions ?? [];
-    const userless = Array.isArray(conditions) && conditions.every((c) => c === null || typeof c !== 'object' || Array.isArray(c) || c.kind !== 'contains_display_name');
-    if (userless) key = `o${JSON.stringify(conditions)}`;
-  }
-  memoKeys.set(rule, key);
-  return key;
+/** An enabled rule, ready to test: its conditions with their memo keys (null: depends on the
+ * user), or what it compares. */
+interface CompiledRule {
+  kind: RuleKind;
+  rule: JsonObject;
+  ruleId: string;
+  conditions: JsonObject[];
+  keys: Array<string | null>;
+  /** content rules: the pattern; room and sender rules: the room or user id. */
+  match?: string;
 }
 
-function matchesMemoised(kind: RuleKind, rule: JsonObject, event: PushEvent, ctx: PushContext, memo: EventMemo | undefined): boolean {
-  const key = memo && memoKey(kind, rule);
-  if (!key) return ruleMatches(kind, rule, event, ctx);
-  let hit = memo!.get(key);
-  if (hit === undefined) memo!.set(key, (hit = ruleMatches(kind, rule, event, ctx)));
-  return hit;
+const compiled = new WeakMap<PushRuleSet, CompiledRule[]>();
+
+function compiledRules(rules: PushRuleSet): CompiledRule[] {
+  let list = compiled.get(rules);
+  if (list) return list;
+  list = [];
+  for (const kind of RULE_KINDS) {
+    for (const rule of rules[kind]) {
+      const ruleId = rule.rule_id;
+      if (rule.enabled !== true || typeof ruleId !== 'string') continue;
+      const c: CompiledRule = { kind, rule, ruleId, conditions: [], keys: [] };
+      if (kind === 'override' || kind === 'underride') {
+        const conditions = rule.conditions ?? [];
+        // Malformed: the rule never matches.
+        if (!Array.isArray(conditions) || !conditions.every((x) => x !== null && typeof x === 'object' && !Array.isArray(x))) continue;
+        c.conditions = conditions as JsonObject[];
+        c.keys = c.conditions.map((x) => (x.kind === 'contains_display_name' ? null : JSON.stringify(x)));
+      } else if (kind === 'content') {
+        if (typeof rule.pattern !== 'string') continue;
+        c.match = rule.pattern;
+        c.keys = [`\u0000content:${rule.pattern}`];
+      } else {
+        c.match = ruleId;
+      }
+      list.push(c);
+    }
+  }
+  compiled.set(rules, list);
+  return list;
+}
+
+function evaluateCompiled(rules: CompiledRule[], event: PushEvent, ctx: PushContext, memo: EventMemo): PushResult | undefined {
+  for (const c of rules) {
+    let ok = true;
+    switch (c.kind) {
+      case 'override':
+      case 'underride':
+        for (let i = 0; i < c.conditions.length && ok; i++) {
+          const key = c.keys[i]!;
+          let v = key === null ? undefined : memo.get(key);
+          if (v === undefined) {
+            v = conditionMatches(c.conditions[i]!, event, ctx);
+            if (key !== null) memo.set(key, v);
+          }
+          ok = v;
+        }
+        break;
+      case 'content': {
+        const key = c.keys[0]!;
+        let v = memo.get(key);
+        if (v === undefined) {
+          const body = event.content.body;
+          memo.set(key, (v = typeof body === 'string' && globMatches(c.match!, body, true)));
+        }
+        ok = v;
+        break;
+      }
+      case 'room':
+        ok = c.match === event.room_id;
+        break;
+      case 'sender':
+        ok = c.match === event.sender;
+        break;
+    }
+    if (ok) return resultFor(c.rule, c.ruleId);
+  }
+  return undefined;
 }
 
 function ruleMatches(kind: RuleKind, rule: JsonObject, event: PushEvent, ctx: PushContext): boolean {
