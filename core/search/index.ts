@@ -96,8 +96,10 @@ export class SearchApi {
     this.consumers.push(
       deps.log.consume<RoomOutput>(ROOM_OUTPUT_TOPIC, {
         name: 'search',
-        // Indexing is per commit mostly; nobody waits on it by the millisecond.
-        lingerMs: 10,
+        // FTS5 writes a segment per commit and merges them as they pile up: a hundred events
+        // per commit cost far less each than ten. Nobody searches for a message within 100 ms
+        // of sending it (Dendrite's index, too, trails the room).
+        lingerMs: 100,
         fromOffset: this.offsets.get(CONSUMER),
         handle: (msgs) => {
           this.offsets.commit(CONSUMER, msgs, (fresh) => this.apply(fresh));
