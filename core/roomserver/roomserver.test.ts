@@ -243,6 +243,33 @@ describe('input pipeline', () => {
   });
 });
 
+describe('forward extremities', () => {
+  it('an event stored after one that refers to it is not an extremity; references to stored events need no record', async () => {
+    const { rs, db, server } = newRoomserver();
+    const alice = server.user('alice');
+    const remote = testServer();
+    const bob = remote.user('bob');
+    const { roomId } = await rs.createRoom({ creator: alice, preset: 'public_chat' });
+    const join = remoteEvent(rs, remote, roomId, { type: 'm.room.member', stateKey: bob, sender: bob, content: { membership: 'join' } });
+    expect((await rs.inputEvent({ kind: 'new', pdu: join.pdu })).status).toBe('accepted');
+    // B arrives before A, its prev event, with the state before it given (a gap).
+    const a = remoteEvent(rs, remote, roomId, { type: 'm.room.message', sender: bob, content: { body: 'a' } });
+    const b = remoteEvent(rs, remote, roomId, { type: 'm.room.message', sender: bob, content: { body: 'b' }, prevEvents: [a.event.eventId], depth: a.event.depth + 1 });
+    const stateIds = rs.currentState(roomId).map((e) => e.eventId);
+    expect((await rs.inputEvent({ kind: 'new', pdu: b.pdu, stateEventIds: stateIds })).status).toBe('accepted');
+    expect((await rs.inputEvent({ kind: 'new', pdu: a.pdu })).status).toBe('accepted');
+    expect(rs.latestEvents(roomId).eventIds).toEqual([b.event.eventId]);
+
+    // Local sends refer to stored events only: nothing to record for them.
+    const { eventId: m1 } = await rs.sendEvent({ roomId, sender: alice, type: 'm.room.message', content: { body: '1' } });
+    const { eventId: m2 } = await rs.sendEvent({ roomId, sender: alice, type: 'm.room.message', content: { body: '2' } });
+    expect(rs.latestEvents(roomId).eventIds).toEqual([m2]);
+    const refs = db.raw.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM rs_prev_events WHERE prev_event_id = ?');
+    expect(refs.get(m1)!.n).toBe(0);
+    expect(refs.get(a.event.eventId)!.n).toBe(1);
+  });
+});
+
 describe('restart', () => {
   it('keeps current state, extremities and the state at every event', async () => {
     const dir = tmpDir();

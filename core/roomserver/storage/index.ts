@@ -294,7 +294,14 @@ export class RoomserverStorage {
       this.s.insertEvent.run(roomNid, event.eventId, typeNid, keyNid, event.depth, stateSnapshotNid, status, isOutlier ? 1 : 0, reason, JSON.stringify(event.json))
         .lastInsertRowid,
     );
-    for (const p of event.prevEventIds) this.s.insertPrev.run(p, nid);
+    // Only whether an event is referenced before it is stored live is ever asked (is it a
+    // forward extremity?), so only references to events unknown or held as outliers now are
+    // kept: a local send refers to stored events, and writes no entry in this random-keyed
+    // index.
+    for (const p of event.prevEventIds) {
+      const prev = this.event(p);
+      if (!prev || prev.isOutlier) this.s.insertPrev.run(p, nid);
+    }
     // Cached as written (read back at once by the input pipeline); dropped on a rollback.
     this.events.set(event.eventId, { nid, event, roomNid, stateSnapshotNid, status, isOutlier, reason, redactedBy: null });
     this.eventIdsByNid.set(nid, event.eventId);
