@@ -49,6 +49,12 @@ const MIGRATIONS = [
       db.exec('DROP TABLE ca_transactions');
     },
   },
+  {
+    // The node keeps each key's rows in memory (TransactionCache.rows): the index on the
+    // random key cost a send almost a WAL page of its own.
+    version: 4,
+    up: (db: import('better-sqlite3').Database) => db.exec('DROP INDEX IF EXISTS ca_txns_key'),
+  },
 ];
 
 /** How long a transaction id is remembered: far longer than any client retries a request. */
@@ -62,11 +68,12 @@ const PRUNE_EVERY = 1000;
  */
 export class TransactionCache {
   private readonly inflight = new Map<string, Promise<unknown>>();
-  /** How many stored rows have each lookup key: every key in the table is here (a superset
-   * while a transaction that stored one may still roll back). A key that is not here was
-   * never used, and nearly every send has a new one: it needs no read of the table, which
-   * costs a send about as much as storing the id does. 48-bit keys: ~40 bytes each. */
-  private readonly keys = new Map<number, number>();
+  /** The rows of each lookup key, as the table's index: every row is here (and rows of a
+   * transaction that rolled back may be too, which the lookup's column check tells). A key
+   * that is not here was never used, as for nearly every send: no read at all. Keeping the
+   * rows here instead of in an index on the random key saves a send almost a WAL page of
+   * its own. About 40 bytes a row; rows live a day. */
+  private readonly rows = new Map<number, number | number[]>();
   private readonly get;
   private readonly put;
   private readonly prune;
@@ -75,37 +82,58 @@ export class TransactionCache {
   constructor(db: Db) {
     db.migrate('clientapi', MIGRATIONS);
     this.get = db.raw.prepare<[number, string, string, string, string], { response: string }>(
-      'SELECT response FROM ca_txns WHERE key = ? AND user_id = ? AND device_id = ? AND txn_id = ? AND path = ?',
+      'SELECT response FROM ca_txns WHERE id = ? AND user_id = ? AND device_id = ? AND txn_id = ? AND path = ?',
     );
     this.put = db.raw.prepare<[number, string, string, string, string, string, number]>(
       'INSERT INTO ca_txns (key, user_id, device_id, txn_id, path, response, created_ts) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     // The oldest rows come first; in slices, so a backlog after a long pause never stalls a
     // request, and looking at a slice only, so a table with nothing to prune is not scanned.
-    this.prune = db.raw.prepare<[number], { key: number }>(
-      `DELETE FROM ca_txns WHERE id <= (SELECT MAX(id) FROM (SELECT id, created_ts FROM ca_txns ORDER BY id LIMIT ${PRUNE_EVERY * 2}) WHERE created_ts < ?) RETURNING key`,
+    this.prune = db.raw.prepare<[number], { key: number; id: number }>(
+      `DELETE FROM ca_txns WHERE id <= (SELECT MAX(id) FROM (SELECT id, created_ts FROM ca_txns ORDER BY id LIMIT ${PRUNE_EVERY * 2}) WHERE created_ts < ?) RETURNING key, id`,
     );
     this.pruneOld();
-    for (const { key } of db.raw.prepare<[], { key: number }>('SELECT key FROM ca_txns').iterate()) this.countKey(key, 1);
+    for (const { key, id } of db.raw.prepare<[], { key: number; id: number }>('SELECT key, id FROM ca_txns').iterate()) this.addRow(key, id);
   }
 
-  private countKey(key: number, by: 1 | -1): void {
-    const n = (this.keys.get(key) ?? 0) + by;
-    if (n > 0) this.keys.set(key, n);
-    else this.keys.delete(key);
+  private addRow(key: number, id: number): void {
+    const ids = this.rows.get(key);
+    if (ids === undefined) this.rows.set(key, id);
+    else if (typeof ids === 'number') this.rows.set(key, [ids, id]);
+    else ids.push(id);
+  }
+
+  private removeRow(key: number, id: number): void {
+    const ids = this.rows.get(key);
+    if (ids === id) this.rows.delete(key);
+    else if (Array.isArray(ids)) {
+      const rest = ids.filter((x) => x !== id);
+      if (rest.length === 0) this.rows.delete(key);
+      else this.rows.set(key, rest.length === 1 ? rest[0]! : rest);
+    }
   }
 
   /** Forgets transaction ids older than the retention; returns how many. */
   pruneOld(now = Date.now()): number {
     const gone = this.prune.all(now - TRANSACTION_RETENTION_MS);
-    for (const { key } of gone) this.countKey(key, -1);
+    for (const { key, id } of gone) this.removeRow(key, id);
     return gone.length;
   }
 
   private stored(key: number, userId: string, deviceId: string, txnId: string, path: string, result: unknown): void {
-    this.put.run(key, userId, deviceId, txnId, path, JSON.stringify(result), Date.now());
-    this.countKey(key, 1);
+    const id = Number(this.put.run(key, userId, deviceId, txnId, path, JSON.stringify(result), Date.now()).lastInsertRowid);
+    this.addRow(key, id);
     if (++this.puts % PRUNE_EVERY === 0) this.pruneOld();
+  }
+
+  private lookup(key: number, userId: string, deviceId: string, txnId: string, path: string): { response: string } | undefined {
+    const ids = this.rows.get(key);
+    if (ids === undefined) return undefined;
+    for (const id of typeof ids === 'number' ? [ids] : ids) {
+      const row = this.get.get(id, userId, deviceId, txnId, path);
+      if (row) return row;
+    }
+    return undefined;
   }
 
   /** Runs `fn` once per (user, device, txnId, path) and returns its stored result after.
@@ -120,7 +148,7 @@ export class TransactionCache {
     fn: (record: (result: T) => void) => Promise<T>,
   ): Promise<T> {
     const k = txnKey(userId, deviceId, txnId, path);
-    const stored = this.keys.has(k) ? this.get.get(k, userId, deviceId, txnId, path) : undefined;
+    const stored = this.lookup(k, userId, deviceId, txnId, path);
     if (stored) return JSON.parse(stored.response) as T;
     const key = JSON.stringify([userId, deviceId, txnId, path]);
     const running = this.inflight.get(key);
