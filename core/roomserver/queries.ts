@@ -22,13 +22,13 @@ export class RoomQueries implements RoomserverQueryAPI {
   constructor(protected readonly store: RoomserverStorage) {}
 
   roomInfo(roomId: string): RoomInfo | undefined {
-    const room = this.store.room(roomId);
+    const room = this.store.roomView(roomId);
     if (!room || room.createEventNid === 0) return undefined;
     return { roomId, version: room.version.id, createEventId: this.store.eventIdOf(room.createEventNid) };
   }
 
   private current(roomId: string): NidState | undefined {
-    const room = this.store.room(roomId);
+    const room = this.store.roomView(roomId);
     return room ? this.store.state.load(room.stateSnapshotNid) : undefined;
   }
 
@@ -64,23 +64,24 @@ export class RoomQueries implements RoomserverQueryAPI {
   }
 
   membership(roomId: string, userId: string): { membership: Membership; eventId: string } | undefined {
-    const room = this.store.room(roomId);
+    const room = this.store.roomView(roomId);
     const m = room && this.store.membership(room.roomNid, userId);
     return m ? { membership: m.membership, eventId: this.store.eventIdOf(m.eventNid) } : undefined;
   }
 
   isForgotten(roomId: string, userId: string): boolean {
-    const room = this.store.room(roomId);
+    const room = this.store.roomView(roomId);
     return room !== undefined && this.store.forgotten(room.roomNid, userId);
   }
 
   joinedMembers(roomId: string): string[] {
-    const room = this.store.room(roomId);
+    const room = this.store.roomView(roomId);
     return room ? this.store.members(room.roomNid, 'join') : [];
   }
 
   joinedServers(roomId: string): string[] {
-    return [...new Set(this.joinedMembers(roomId).map(serverOf))].sort();
+    const room = this.store.roomView(roomId);
+    return room ? [...this.store.joinedServers(room.roomNid)] : [];
   }
 
   eventsByIds(eventIds: string[]): RoomEvent[] {
@@ -173,7 +174,7 @@ export class RoomQueries implements RoomserverQueryAPI {
   }
 
   latestEvents(roomId: string): { eventIds: string[]; depth: number } {
-    const room = this.store.room(roomId);
+    const room = this.store.roomView(roomId);
     if (!room) return { eventIds: [], depth: 0 };
     const evs = room.latestEventNids.map((n) => this.store.eventByNid(n).event);
     return { eventIds: evs.map((e) => e.eventId), depth: Math.max(0, ...evs.map((e) => e.depth)) + 1 };

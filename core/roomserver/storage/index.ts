@@ -72,6 +72,8 @@ export class RoomserverStorage {
   private readonly rooms = new Map<string, RoomRow>();
   private readonly roomIdsByNid = new Map<number, string>();
   private readonly joined = new Map<number, readonly string[]>();
+  /** The servers of the joined members, sorted: every event sent asks where it must go. */
+  private readonly joinedServerLists = new Map<number, readonly string[]>();
   private readonly s;
 
   constructor(readonly db: Database.Database) {
@@ -219,6 +221,11 @@ export class RoomserverStorage {
     return this.cacheRoom(this.toRoom(this.s.roomById.get(roomId)));
   }
 
+  /** The cached row itself, for readers: no copy (rooms are read on every event). */
+  roomView(roomId: string): Readonly<RoomRow> | undefined {
+    return this.rooms.get(roomId) ?? this.room(roomId);
+  }
+
   roomByNid(nid: number): RoomRow | undefined {
     const id = this.roomIdsByNid.get(nid);
     const cached = id === undefined ? undefined : this.rooms.get(id);
@@ -351,6 +358,7 @@ export class RoomserverStorage {
   setMembership(roomNid: number, userId: string, membership: string, eventNid: number): void {
     this.s.setMembership.run(roomNid, userId, membership, eventNid);
     this.joined.delete(roomNid);
+    this.joinedServerLists.delete(roomNid);
   }
 
   /** Marks a left (or banned) membership forgotten; false if the user is not out of the room. */
@@ -378,6 +386,18 @@ export class RoomserverStorage {
       this.joined.set(roomNid, joined);
     }
     return [...joined];
+  }
+
+  /** The servers of a room's joined members, sorted (callers must not modify the list). */
+  joinedServers(roomNid: number): readonly string[] {
+    let servers = this.joinedServerLists.get(roomNid);
+    if (!servers) {
+      // A user id's server is what follows its first colon.
+      servers = [...new Set(this.members(roomNid, 'join').map((u) => u.slice(u.indexOf(':') + 1)))].sort();
+      if (this.joinedServerLists.size >= ROOM_CACHE_SIZE) this.joinedServerLists.clear();
+      this.joinedServerLists.set(roomNid, servers);
+    }
+    return servers;
   }
 
   roomIds(): string[] {
@@ -414,6 +434,7 @@ export class RoomserverStorage {
     this.rooms.clear();
     this.roomIdsByNid.clear();
     this.joined.clear();
+    this.joinedServerLists.clear();
   }
 }
 
