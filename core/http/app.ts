@@ -1,5 +1,6 @@
 import { Hono, type Context } from 'hono';
 import type { Logger } from '../logger.js';
+import { CORS_HEADERS, withCors } from './cors.js';
 import { MatrixError, unrecognized } from './errors.js';
 import { runEndpoint, type AnyEndpoint, type Authenticator, type Method, type ServerAuthenticator } from './endpoint.js';
 import type { RateLimiter } from './ratelimit.js';
@@ -13,12 +14,6 @@ export interface HttpAppOptions {
   rateLimiter?: RateLimiter;
 }
 
-// Headers the client-server spec asks for, so browser clients on any origin can call us.
-const CORS_HEADERS: Record<string, string> = {
-  'Access-Control-Allow-Origin': '*',
-  'Access-Control-Allow-Methods': 'GET, HEAD, POST, PUT, DELETE, OPTIONS',
-  'Access-Control-Allow-Headers': 'X-Requested-With, Content-Type, Authorization',
-};
 
 function errorResponse(err: MatrixError): Response {
   return new Response(JSON.stringify(err.toJSON()), {
@@ -49,7 +44,7 @@ export class HttpApp {
     this.hono.use('*', async (c, next) => {
       if (c.req.method === 'OPTIONS') return c.body(null, 204, CORS_HEADERS);
       await next();
-      for (const [k, v] of Object.entries(CORS_HEADERS)) c.res.headers.set(k, v);
+      if (!withCors.has(c.res)) for (const [k, v] of Object.entries(CORS_HEADERS)) c.res.headers.set(k, v);
     });
     this.hono.onError((err, c) => this.onError(err, c));
     this.hono.notFound((c) => {

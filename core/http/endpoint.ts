@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
+import { CORS_HEADERS, withCors } from './cors.js';
 import { MatrixError, badJson, invalidParam, missingParam } from './errors.js';
 import { parseJsonObject, readRequestBody } from './json.js';
 import type { RateLimiter } from './ratelimit.js';
@@ -116,6 +117,17 @@ function remoteAddress(c: Context): string {
   return env?.incoming?.socket?.remoteAddress ?? 'unknown';
 }
 
+const JSON_HEADERS: Readonly<Record<string, string>> = { 'Content-Type': 'application/json', ...CORS_HEADERS };
+
+/** A 200 JSON reply with the CORS headers made in, as a plain object: the node adapter then
+ * writes it as it is, without a Headers instance (no handler sets headers of its own on a
+ * JSON reply; those that need any return a Response). */
+function jsonReply(body: object): Response {
+  const res = new Response(JSON.stringify(body), { status: 200, headers: JSON_HEADERS as Record<string, string> });
+  withCors.add(res);
+  return res;
+}
+
 /** Runs an endpoint for a request: auth, body/query/path validation, handler, JSON reply. */
 export async function runEndpoint(e: AnyEndpoint, c: Context, opts: RunOptions): Promise<Response> {
   let requester: Requester | undefined;
@@ -131,7 +143,7 @@ export async function runEndpoint(e: AnyEndpoint, c: Context, opts: RunOptions):
     const params = parseWith(e.params, 'path', c.req.param());
     const out = await e.handler({ body, query, params, requester: undefined, origin, c });
     if (out instanceof Response) return out;
-    return c.json(out as object);
+    return jsonReply(out as object);
   }
   if (e.auth !== 'none') {
     const token = accessTokenOf(c);
@@ -158,5 +170,5 @@ export async function runEndpoint(e: AnyEndpoint, c: Context, opts: RunOptions):
   const params = parseWith(e.params, 'path', c.req.param());
   const out = await e.handler({ body, query, params, requester, origin, c });
   if (out instanceof Response) return out;
-  return c.json(out as object);
+  return jsonReply(out as object);
 }
