@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { encodeBase64, encodeBase64Url, generateKeyPair } from '../crypto/index.js';
+import { canonicalJson, encodeBase64, encodeBase64Url, generateKeyPair } from '../crypto/index.js';
 import { buildEvent, type EventFields } from './builder.js';
 import { checkContentHash, computeEventId, contentHash, referenceHash } from './hashes.js';
 import { getRoomVersion, ROOM_VERSIONS, type RoomVersion } from './roomversions.js';
 import { verifyEventSignature } from './sign.js';
-import type { PDUJson } from './types.js';
+import type { JsonObject, PDUJson } from './types.js';
 import { validatePDU } from './validate.js';
 
 const v = (id: string): RoomVersion => getRoomVersion(id)!;
@@ -182,5 +182,28 @@ describe('buildEvent in every room version', () => {
   it('refuses content that is not canonical JSON in strict versions', () => {
     const { roomId, build } = room('6');
     expect(() => build({ roomId, type: 'm.room.message', sender: ALICE, content: { n: 1.5 }, prevEvents: [], authEvents: [], depth: 3 })).toThrow();
+  });
+});
+
+describe('the size of a built event', () => {
+  it.each([...ROOM_VERSIONS.keys()])('is the UTF-8 length of its canonical JSON (v%s)', (id) => {
+    const r = room(id);
+    const contents: JsonObject[] = [{ body: 'plain' }, { body: 'Grüße, 日本, 🎉', nested: { a: [1, 2, { b: null }] } }, {}];
+    for (const content of contents) {
+      for (const unsigned of [undefined, { transaction_id: 'tx🎉' }]) {
+        const built = r.build({
+          roomId: r.roomId,
+          type: 'm.room.message',
+          sender: ALICE,
+          content,
+          prevEvents: [r.member.event.eventId],
+          authEvents: [r.member.event.eventId],
+          depth: 3,
+          unsigned,
+        });
+        expect(built.canonicalBytes).toBe(Buffer.byteLength(canonicalJson(built.pdu)));
+      }
+    }
+    expect(r.create.canonicalBytes).toBe(Buffer.byteLength(canonicalJson(r.create.pdu)));
   });
 });

@@ -3,9 +3,9 @@
  * RoomEvent. The caller chooses prev and auth events; this only formats them.
  */
 import { randomBytes } from 'node:crypto';
-import { encodeBase64, encodeBase64Url, sha256, signingBytes, type SigningKey } from '../crypto/index.js';
+import { canonicalJson, encodeBase64, encodeBase64Url, sha256, signingBytes, type SigningKey } from '../crypto/index.js';
 import { toRoomEvent } from './event.js';
-import { computeEventId, contentHash, referenceHash } from './hashes.js';
+import { computeEventId, referenceHash } from './hashes.js';
 import { redactEvent } from './redaction.js';
 import type { RoomVersion } from './roomversions.js';
 import type { EventRef, JsonObject, PDUJson, RoomEvent } from './types.js';
@@ -34,6 +34,14 @@ export type RefLookup = (eventId: string) => PDUJson | undefined;
 export interface BuiltEvent {
   pdu: PDUJson;
   event: RoomEvent;
+  /** The UTF-8 length of the PDU's canonical JSON (for the size limit). */
+  canonicalBytes: number;
+}
+
+/** What a key and its value add to the canonical JSON of a non-empty object: a comma, the
+ * key, a colon and the value (canonical JSON is additive in its members). */
+function memberBytes(key: string, value: unknown): number {
+  return 2 + Buffer.byteLength(canonicalJson(key)) + Buffer.byteLength(canonicalJson(value));
 }
 
 function eventRefs(ids: readonly string[], version: RoomVersion, lookupRef: RefLookup | undefined): EventRef[] {
@@ -81,12 +89,18 @@ export function buildEvent(fields: EventFields, serverName: string, key: Signing
 
   // The signature and the reference hash cover the same bytes here (the redacted event
   // without signatures; a new event has no unsigned, age_ts, or v3+ event_id yet): encode once.
-  const hashed: PDUJson = { ...draft, hashes: { sha256: contentHash(draft, version) } };
+  // The content hash's encoding is the whole event but for hashes and signatures: its size
+  // gives the event's, without encoding the event again.
+  const { hashes: _h, signatures: _s, ...hashedPart } = draft;
+  const hashedJson = canonicalJson(hashedPart, { strict: version.strictCanonicalJson });
+  const hashed: PDUJson = { ...draft, hashes: { sha256: encodeBase64(sha256(hashedJson)) } };
   const bytes = signingBytes(redactEvent(hashed, version), { strict: version.strictCanonicalJson });
   const pdu: PDUJson = { ...hashed, signatures: { [serverName]: { [key.keyId]: encodeBase64(key.sign(bytes)) } } };
   if (fields.unsigned !== undefined) pdu.unsigned = fields.unsigned;
   const refHash = version.eventIdFormat === 'v1' ? undefined : sha256(bytes);
   const eventId = refHash === undefined ? computeEventId(pdu, version) : `$${version.eventIdFormat === 'v3' ? encodeBase64(refHash) : encodeBase64Url(refHash)}`;
   const roomId = derivesRoomId ? `!${encodeBase64Url(refHash ?? referenceHash(pdu, version))}` : fields.roomId;
-  return { pdu, event: toRoomEvent(pdu, eventId, version, roomId) };
+  let canonicalBytes = Buffer.byteLength(hashedJson) + memberBytes('hashes', pdu.hashes) + memberBytes('signatures', pdu.signatures);
+  if (pdu.unsigned !== undefined) canonicalBytes += memberBytes('unsigned', pdu.unsigned);
+  return { pdu, event: toRoomEvent(pdu, eventId, version, roomId), canonicalBytes };
 }

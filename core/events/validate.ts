@@ -124,18 +124,23 @@ function checkShape(obj: JsonObject, version: RoomVersion): void {
  * The returned PDU is the input, except that a v3+ event loses a stray `event_id` (its id is
  * its reference hash, so the field carries nothing and must not be trusted).
  */
-export function validatePDU(json: unknown, version: RoomVersion): PDUValidation {
+export function validatePDU(json: unknown, version: RoomVersion, built?: { canonicalBytes: number }): PDUValidation {
   if (!isObject(json)) return { ok: false, reason: 'event is not a JSON object' };
-  let encoded: string;
-  try {
-    encoded = canonicalJson(json, { strict: version.strictCanonicalJson });
-  } catch (e) {
-    if (e instanceof CanonicalJsonError) return { ok: false, reason: `not canonical JSON: ${e.message}` };
-    throw e;
-  }
-  // A UTF-16 unit is at most 3 UTF-8 bytes: short events need no byte count.
-  if (encoded.length * 3 > MAX_PDU_BYTES && byteLength(encoded) > MAX_PDU_BYTES) {
-    return { ok: false, reason: `event exceeds ${MAX_PDU_BYTES} bytes` };
+  if (built) {
+    // Built here: encoded (strictly) when it was hashed, and measured then.
+    if (built.canonicalBytes > MAX_PDU_BYTES) return { ok: false, reason: `event exceeds ${MAX_PDU_BYTES} bytes` };
+  } else {
+    let encoded: string;
+    try {
+      encoded = canonicalJson(json, { strict: version.strictCanonicalJson });
+    } catch (e) {
+      if (e instanceof CanonicalJsonError) return { ok: false, reason: `not canonical JSON: ${e.message}` };
+      throw e;
+    }
+    // A UTF-16 unit is at most 3 UTF-8 bytes: short events need no byte count.
+    if (encoded.length * 3 > MAX_PDU_BYTES && byteLength(encoded) > MAX_PDU_BYTES) {
+      return { ok: false, reason: `event exceeds ${MAX_PDU_BYTES} bytes` };
+    }
   }
   try {
     checkShape(json, version);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import type { SigningKey } from '../crypto/index.js';
 import type { Db } from '../db/index.js';
-import { CanonicalJsonError, canonicalJson } from '../crypto/index.js';
+import { CanonicalJsonError } from '../crypto/index.js';
 import { MAX_PDU_BYTES, buildEvent, validatePDU } from '../events/index.js';
 import { DEFAULT_ROOM_VERSION, getRoomVersion } from '../events/roomversions.js';
 import type { JsonObject, PDUJson, RoomEvent } from '../events/types.js';
@@ -252,9 +252,9 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
       if (e instanceof CanonicalJsonError) throw new MatrixError(400, 'M_BAD_JSON', `Event content is not canonical JSON: ${e.message}`);
       throw e;
     }
-    const size = Buffer.byteLength(canonicalJson(built.pdu));
+    const size = built.canonicalBytes;
     if (size > MAX_PDU_BYTES) throw new MatrixError(413, 'M_TOO_LARGE', `Event is ${size} bytes, more than ${MAX_PDU_BYTES}`);
-    const valid = validatePDU(built.pdu, getRoomVersion(versionId)!);
+    const valid = validatePDU(built.pdu, getRoomVersion(versionId)!, built);
     if (!valid.ok) throw new MatrixError(400, 'M_BAD_JSON', `Invalid event: ${valid.reason}`);
     return built;
   }
