@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type { JsonObject } from '../core/events/types.js';
 import type { RoomOutput } from '../core/roomserver/api.js';
 import { ReceiptServer } from '../core/receipts/index.js';
-import { Notifications } from '../core/userapi/notifications.js';
+import { ChangedCounts, Notifications } from '../core/userapi/notifications.js';
 import { PushRuleStore } from '../core/userapi/pushstore.js';
 import { evaluatePushRules, type PushEvent } from '../core/userapi/pusheval.js';
 import { benchRoomServer } from './roomsetup.js';
@@ -64,7 +64,7 @@ export async function push(): Promise<Record<string, unknown>> {
     for (const o of outputs) {
       const rows: Parameters<Notifications['evaluate']>[1] = [];
       db.raw.transaction(() => {
-        notifications.evaluate(o, rows, [], new Map());
+        notifications.evaluate(o, rows, [], new ChangedCounts());
         notifications.store.insert(rows);
       })();
       notified += rows.length;

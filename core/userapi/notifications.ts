@@ -54,6 +54,21 @@ class MemberContext implements PushContext {
   }
 }
 
+/** The (user, room) pairs whose counts changed in a batch, each once. */
+export class ChangedCounts {
+  private readonly byRoom = new Map<string, Set<string>>();
+
+  add(userId: string, roomId: string): void {
+    let users = this.byRoom.get(roomId);
+    if (!users) this.byRoom.set(roomId, (users = new Set()));
+    users.add(userId);
+  }
+
+  *entries(): Iterable<NotificationDataOutput> {
+    for (const [roomId, users] of this.byRoom) for (const userId of users) yield { userId, roomId };
+  }
+}
+
 const ROOM_CONSUMER = 'userapi.notifications.room';
 const RECEIPT_CONSUMER = 'userapi.notifications.receipt';
 
@@ -206,7 +221,7 @@ export class Notifications implements SyncNotificationsAPI {
 
   private handleRoom(msgs: LogMessage<RoomOutput>[]): void {
     const notified: Notified[] = [];
-    const changed = new Map<string, NotificationDataOutput>();
+    const changed = new ChangedCounts();
     this.offsets.commit(ROOM_CONSUMER, msgs, (fresh) => {
       const rows: NewNotification[] = [];
       for (const m of fresh) if (m.value.type === 'new_room_event') this.evaluate(m.value, rows, notified, changed);
@@ -217,7 +232,7 @@ export class Notifications implements SyncNotificationsAPI {
   }
 
   /** Evaluates one event for every local joined member but its sender; adds what notifies to `rows`. */
-  evaluate(o: Extract<RoomOutput, { type: 'new_room_event' }>, rows: NewNotification[], notified: Notified[], changed: Map<string, NotificationDataOutput>): void {
+  evaluate(o: Extract<RoomOutput, { type: 'new_room_event' }>, rows: NewNotification[], notified: Notified[], changed: ChangedCounts): void {
     const ev = o.event;
     const rs = this.deps.roomserver;
     const members = rs.joinedMembers(o.roomId);
@@ -242,7 +257,7 @@ export class Notifications implements SyncNotificationsAPI {
       const r = evaluatePushRules(this.rulesOf(userId), pushEvent, ctx, memo);
       if (!r?.notify) continue;
       rows.push({ userId, roomId: o.roomId, eventId: o.eventId, threadId, depth: ev.depth, highlight: r.highlight, actions: this.actionsJson(r), ts: now });
-      changed.set(`${userId}\u0000${o.roomId}`, { userId, roomId: o.roomId });
+      changed.add(userId, o.roomId);
       if (this.store.hasPushers(userId)) notified.push({ userId, roomId: o.roomId, eventId: o.eventId, event: ev, actions: r.actions });
     }
   }
@@ -251,7 +266,7 @@ export class Notifications implements SyncNotificationsAPI {
     // A receipt is for an event already output by the room server: first let the room
     // consumer store what that event notified, or it would count as unread after the receipt.
     await this.roomConsumer.waitFor(this.deps.log.head(ROOM_OUTPUT_TOPIC)).catch(() => undefined);
-    const changed = new Map<string, NotificationDataOutput>();
+    const changed = new ChangedCounts();
     this.offsets.commit(RECEIPT_CONSUMER, msgs, (fresh) => {
       for (const { value: r } of fresh) {
         if (!this.isLocal(r.userId)) continue;
@@ -259,14 +274,14 @@ export class Notifications implements SyncNotificationsAPI {
         if (!ev || ev.roomId !== r.roomId) continue;
         // An unthreaded receipt reads every thread; a threaded one only its own.
         if (this.store.markRead(r.userId, r.roomId, ev.depth, r.threadId) === 0) continue;
-        changed.set(`${r.userId}\u0000${r.roomId}`, { userId: r.userId, roomId: r.roomId });
+        changed.add(r.userId, r.roomId);
       }
     });
     this.publish(changed);
   }
 
-  private publish(changed: Map<string, NotificationDataOutput>): void {
-    for (const v of changed.values()) this.topic.publish(v.userId, v);
+  private publish(changed: ChangedCounts): void {
+    for (const v of changed.entries()) this.topic.publish(v.userId, v);
   }
 
   /** Hands a committed notification to the user's HTTP pushers (queued, never awaited). */

@@ -193,6 +193,12 @@ function notifiedIn(users: string, userId: string): [number, unknown] | undefine
   return Object.hasOwn(all, userId) ? all[userId] : undefined;
 }
 
+/** A string as JSON; user ids seldom hold anything to escape, so most are only quoted. */
+const PLAIN = /^[^"\\\u0000-\u001f\u2028\u2029\ud800-\udfff]*$/;
+function jsonString(s: string): string {
+  return PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
+}
+
 export class NotificationStorage {
   readonly raw: Database.Database;
   /** Statements prepared once: several run per event and member. */
@@ -240,7 +246,7 @@ export class NotificationStorage {
       let users = '';
       for (; i < batch.length && batch[i]!.eventId === first.eventId && batch[i]!.roomId === first.roomId; i++) {
         const n = batch[i]!;
-        users += `${users ? ',' : '{'}${JSON.stringify(n.userId)}:[${n.highlight ? 1 : 0},${n.actions}]`;
+        users += `${users ? ',' : '{'}${jsonString(n.userId)}:[${n.highlight ? 1 : 0},${n.actions}]`;
         const key = `${n.userId}\u0000${n.roomId}\u0000${n.threadId}`;
         const c = counts.get(key);
         if (c) {
