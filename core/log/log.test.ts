@@ -499,6 +499,23 @@ describe('offset store', () => {
     expect(s.get('c')).toBe(3);
   });
 
+  it('a commit inside a transaction that rolls back leaves the offset where it was', () => {
+    const db = tmpDb();
+    const s = createOffsetStore(db.raw, 'x_offsets');
+    const msg = (offset: number): LogMessage<number> => ({ topic: 't', offset, key: 'k', value: offset });
+    expect(s.commit('c', [msg(1)], () => true)).toBe(1);
+    expect(() =>
+      db.transaction(() => {
+        s.commit('c', [msg(2)], () => true);
+        throw new Error('outer fails');
+      }),
+    ).toThrow('outer fails');
+    expect(s.get('c')).toBe(1);
+    const seen: number[] = [];
+    expect(s.commit('c', [msg(2)], (f) => void seen.push(...f.map((m) => m.offset)))).toBe(1);
+    expect(seen).toEqual([2]);
+  });
+
   it('an offset whose effects wrote nothing waits for the next batch that writes, within a bound', () => {
     const db = tmpDb();
     const s = createOffsetStore(db.raw, 'x_offsets');

@@ -35,23 +35,44 @@ export function createOffsetStore(db: Database.Database, table: string): OffsetS
   const get = (consumer: string): number => getStmt.get(consumer)?.offset ?? 0;
   /** When each consumer's offset was last stored (by this process). */
   const storedAt = new Map<string, number>();
-  const set = (consumer: string, offset: number): void => {
+  const write = (consumer: string, offset: number): void => {
     setStmt.run(consumer, offset);
     storedAt.set(consumer, Date.now());
+  };
+  /** Offsets as committed by commit() outside any other transaction, so that the next batch
+   * needs no read: each consumer is this store's only writer of its row. */
+  const committed = new Map<string, number>();
+  const set = (consumer: string, offset: number): void => {
+    committed.delete(consumer);
+    write(consumer, offset);
   };
   return {
     get,
     set,
     commit<T>(consumer: string, msgs: readonly LogMessage<T>[], effects: (fresh: LogMessage<T>[]) => void | boolean): number {
-      return db.transaction(() => {
-        const stored = get(consumer);
-        const fresh = msgs.filter((m) => m.offset > stored);
-        if (fresh.length === 0) return 0;
-        const last = fresh[fresh.length - 1]!.offset;
-        const wrote = effects(fresh) !== false;
-        if (wrote || last - stored >= IDLE_OFFSET_MAX_MESSAGES || Date.now() - (storedAt.get(consumer) ?? 0) >= IDLE_OFFSET_MAX_MS) set(consumer, last);
-        return fresh.length;
-      })();
+      // Inside another transaction, a commit here is not final: read and remember nothing.
+      const outermost = !db.inTransaction;
+      let stored = 0;
+      try {
+        const n = db.transaction(() => {
+          stored = (outermost ? committed.get(consumer) : undefined) ?? get(consumer);
+          const fresh = msgs.filter((m) => m.offset > stored);
+          if (fresh.length === 0) return 0;
+          const last = fresh[fresh.length - 1]!.offset;
+          const wrote = effects(fresh) !== false;
+          if (wrote || last - stored >= IDLE_OFFSET_MAX_MESSAGES || Date.now() - (storedAt.get(consumer) ?? 0) >= IDLE_OFFSET_MAX_MS) {
+            write(consumer, last);
+            stored = last;
+          }
+          return fresh.length;
+        })();
+        if (outermost) committed.set(consumer, stored);
+        else committed.delete(consumer);
+        return n;
+      } catch (e) {
+        committed.delete(consumer);
+        throw e;
+      }
     },
   };
 }
