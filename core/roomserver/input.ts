@@ -101,7 +101,11 @@ export class InputProcessor {
     savepoint = true,
   ): { outcome: InputOutcome; outputs: Array<{ offset: number; entry: RoomOutput }> } {
     const eventId = event.eventId;
-    const existing = this.store.event(eventId);
+    // Just built on the room's latest events, the event is new but for a repeat of an
+    // identical one: without a savepoint, storing that fails on the event id's uniqueness and
+    // the caller stores its batch again with savepoints, where this lookup says so. A lookup
+    // of an id that is not there costs a send more than the check is worth.
+    const existing = savepoint ? this.store.event(eventId) : undefined;
     if (existing && !existing.isOutlier) return { outcome: { status: 'duplicate', eventId }, outputs: [] };
     if (!savepoint) {
       const r = this.storeEvent(event, input, existing);
