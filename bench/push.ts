@@ -81,7 +81,7 @@ export async function push(): Promise<Record<string, unknown>> {
     const t = performance.now();
     for (let i = 0; i < EVENTS; i++) {
       // One memo per event, as the consumer makes it: shared by all of the event's recipients.
-      const memo = new Map<string, boolean>();
+      const memo = new Map<number, boolean>();
       for (const u of members) evaluatePushRules(ruleSets.get(u)!, event, { userId: u, ...facts }, memo);
     }
     const us = ((performance.now() - t) * 1000) / EVENTS;

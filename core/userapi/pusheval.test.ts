@@ -251,7 +251,7 @@ describe('one memo shared by all recipients of an event', () => {
     ['a notice', msg('bot', { msgtype: 'm.notice' })],
   ];
   it.each(events)('%s: the same outcome for each user as without the memo', (_n, event) => {
-    const memo = new Map<string, boolean>();
+    const memo = new Map<number, boolean>();
     for (const u of users) {
       const c = ctx({ userId: u, displayName: names[u] });
       expect(evaluatePushRules(ruleSets.get(u)!, event, c, memo)?.ruleId).toBe(evaluatePushRules(ruleSets.get(u)!, event, c)?.ruleId);
@@ -259,12 +259,12 @@ describe('one memo shared by all recipients of an event', () => {
   });
 
   it('tells users apart where the user matters', () => {
-    const memo = new Map<string, boolean>();
+    const memo = new Map<number, boolean>();
     const ruleOf = (u: string, e: PushEvent) => evaluatePushRules(ruleSets.get(u)!, e, ctx({ userId: u, displayName: names[u] }), memo)?.ruleId;
     const mention = msg('hey', { 'm.mentions': { user_ids: ['@alice:x'] } });
     expect(users.map((u) => ruleOf(u, mention))).toEqual(['.m.rule.message', '.m.rule.is_user_mention', '.m.rule.message', 'mute']);
     const named = msg('Carol, Alice: look');
-    const memo2 = new Map<string, boolean>();
+    const memo2 = new Map<number, boolean>();
     expect(users.map((u) => evaluatePushRules(ruleSets.get(u)!, named, ctx({ userId: u, displayName: names[u] }), memo2)?.ruleId)).toEqual([
       'name',
       '.m.rule.message',

@@ -48,7 +48,18 @@ const HISTORICAL_ACTIONS = new Set(['dont_notify', 'coalesce']);
  * everything else. Only valid for one event and one set of room facts (member count,
  * sender's power); make a new one per event.
  */
-export type EventMemo = Map<string, boolean>;
+export type EventMemo = Map<number, boolean>;
+
+/** Each distinct condition (and content pattern) as a small number, the memo's key: rules of
+ * different users hold equal conditions as different strings, which a Map would compare in
+ * full on every lookup. Grows with the distinct conditions of local users' rules. */
+const conditionIds = new Map<string, number>();
+
+function conditionId(text: string): number {
+  let id = conditionIds.get(text);
+  if (id === undefined) conditionIds.set(text, (id = conditionIds.size));
+  return id;
+}
 
 /**
  * Evaluates `rules` for `event` in the spec's order (override, content, room, sender,
@@ -105,7 +116,8 @@ interface CompiledRule {
   rule: JsonObject;
   ruleId: string;
   conditions: JsonObject[];
-  keys: Array<string | null>;
+  /** Per condition: its id, or -1 when it depends on the user. */
+  keys: number[];
   /** content rules: the pattern; room and sender rules: the room or user id. */
   match?: string;
 }
@@ -126,11 +138,11 @@ function compiledRules(rules: PushRuleSet): CompiledRule[] {
         // Malformed: the rule never matches.
         if (!Array.isArray(conditions) || !conditions.every((x) => x !== null && typeof x === 'object' && !Array.isArray(x))) continue;
         c.conditions = conditions as JsonObject[];
-        c.keys = c.conditions.map((x) => (x.kind === 'contains_display_name' ? null : JSON.stringify(x)));
+        c.keys = c.conditions.map((x) => (x.kind === 'contains_display_name' ? -1 : conditionId(JSON.stringify(x))));
       } else if (kind === 'content') {
         if (typeof rule.pattern !== 'string') continue;
         c.match = rule.pattern;
-        c.keys = [`\u0000content:${rule.pattern}`];
+        c.keys = [conditionId(`\u0000content:${rule.pattern}`)];
       } else {
         c.match = ruleId;
       }
@@ -149,10 +161,10 @@ function evaluateCompiled(rules: CompiledRule[], event: PushEvent, ctx: PushCont
       case 'underride':
         for (let i = 0; i < c.conditions.length && ok; i++) {
           const key = c.keys[i]!;
-          let v = key === null ? undefined : memo.get(key);
+          let v = key < 0 ? undefined : memo.get(key);
           if (v === undefined) {
             v = conditionMatches(c.conditions[i]!, event, ctx);
-            if (key !== null) memo.set(key, v);
+            if (key >= 0) memo.set(key, v);
           }
           ok = v;
         }
