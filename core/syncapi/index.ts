@@ -143,6 +143,11 @@ export class SyncApi implements SyncAPI {
     this.ingest = new SyncIngest(this.store, deps.roomserver, deps.logger);
     this.roomConsumer = deps.log.consume<RoomOutput>(ROOM_OUTPUT_TOPIC, {
       name: 'syncapi',
+      // A lone event wakes its readers at once; when several wait, the server is busy, and
+      // a moment's wait for more makes one commit of many (each commit rewrites the tails of
+      // the same tables).
+      lingerMs: 2,
+      lingerMinBacklog: 2,
       fromOffset: this.offsets.get('syncapi.room'),
       handle: (msgs) => this.commit('syncapi.room', msgs, (fresh, wake) => this.ingest.applyRoomOutputs(fresh, wake)),
     });
