@@ -437,7 +437,9 @@ export class InputProcessor {
     if (!byState.allowed) return this.reject(room, event, input, existing, snapshot, `${byState.rule}: ${byState.reason}`);
 
     // Soft fail: a live event that the current state no longer allows is kept out of the room.
-    if (input.kind === 'new' && room.stateSnapshotNid !== 0 && !isCreate) {
+    // (When the state before it is the current state, as for an event built on the latest
+    // ones, the answer is the one just given.)
+    if (input.kind === 'new' && room.stateSnapshotNid !== 0 && !isCreate && snapshot !== room.stateSnapshotNid) {
       const current = this.store.state.load(room.stateSnapshotNid);
       const byCurrent = checkAuth(event, authStateOf(this.store, current, create));
       if (!byCurrent.allowed) {
