@@ -8,6 +8,7 @@ import { createNode } from '../core/node.js';
 import { ROOM_OUTPUT_TOPIC } from '../core/roomserver/api.js';
 import { TEST_P2P, registerUser } from '../core/test/node.js';
 import { tmpDir } from '../core/test/fixtures.js';
+import { stopAndRemove } from './cleanup.js';
 import { profiled } from './profile.js';
 import { mainThreadCpuMs, percentile, round } from './stats.js';
 
@@ -146,6 +147,6 @@ export async function clientApi(): Promise<Record<string, unknown>> {
       sync_wake_ms: { p50: round(percentile(samples, 50)), p99: round(percentile(samples, 99)), samples: samples.length },
     };
   } finally {
-    await node.stop();
+    await stopAndRemove(node);
   }
 }

@@ -2,6 +2,7 @@ import { defaultConfig, type AxonConfig } from '../core/config.js';
 import { createNode, type AxonNode } from '../core/node.js';
 import { TEST_P2P, loopbackAddr, registerUser } from '../core/test/node.js';
 import { tmpDir } from '../core/test/fixtures.js';
+import { stopAndRemove } from './cleanup.js';
 import { percentile, round } from './stats.js';
 
 async function json(res: Response): Promise<Record<string, unknown>> {
@@ -77,6 +78,6 @@ export async function federation(): Promise<Record<string, unknown>> {
       joined_members_seen_on_b: members,
     };
   } finally {
-    await Promise.all([a.node.stop(), b.node.stop()]);
+    await Promise.all([stopAndRemove(a.node), stopAndRemove(b.node)]);
   }
 }

@@ -2,6 +2,7 @@ import { defaultConfig, type AxonConfig } from '../core/config.js';
 import { encodeBase64, generateKeyPair, signJson } from '../core/crypto/index.js';
 import { createNode } from '../core/node.js';
 import { tmpDir } from '../core/test/fixtures.js';
+import { stopAndRemove } from './cleanup.js';
 import { TEST_P2P, registerUser } from '../core/test/node.js';
 import { percentile, round } from './stats.js';
 
@@ -74,6 +75,6 @@ export async function keys(): Promise<Record<string, unknown>> {
     });
     return { devices: USERS * DEVICES_PER_USER, keys_query_100_devices: query, keys_claim_100_devices: claim };
   } finally {
-    await node.stop();
+    await stopAndRemove(node);
   }
 }

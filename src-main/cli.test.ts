@@ -1,16 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { tmpDir as tmpDirWithPrefix } from '../core/test/fixtures.js';
+
+const tmpDir = (): string => tmpDirWithPrefix('axon-cli-');
 
 const CLI = path.resolve(__dirname, '../dist/src-main/cli.js');
 const children: ChildProcess[] = [];
-
-function tmpDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'axon-cli-'));
-}
 
 interface Run {
   child: ChildProcess;

@@ -1,12 +1,12 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tmpDir } from '../test/fixtures.js';
 import { openDatabase } from './index.js';
 
 describe('WAL checkpoints off the event loop', () => {
   it('a worker copies a large WAL into the database file while the writer never checkpoints itself', async () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'axon-db-')), 'axon.db');
+    const file = path.join(tmpDir('axon-db-'), 'axon.db');
     const db = openDatabase(file);
     db.raw.exec('CREATE TABLE t_blob (id INTEGER PRIMARY KEY, v BLOB NOT NULL)');
     const ins = db.raw.prepare<[Buffer]>('INSERT INTO t_blob (v) VALUES (?)');

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tmpDir } from '../test/fixtures.js';
 import { openDatabase, type Migration } from './index.js';
 
 function tmpFile(): string {
-  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'axon-db-')), 'axon.db');
+  return path.join(tmpDir('axon-db-'), 'axon.db');
 }
 
 const migrations: Migration[] = [

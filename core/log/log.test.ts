@@ -1,7 +1,6 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { tmpDir } from '../test/fixtures.js';
 import { openDatabase, type Db } from '../db/index.js';
 import { Log, createOffsetStore, type LogMessage, type ReplaySource } from './index.js';
 import { Ring } from './ring.js';
@@ -14,7 +13,7 @@ afterEach(async () => {
 });
 
 function tmpFile(): string {
-  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'axon-log-')), 'axon.db');
+  return path.join(tmpDir('axon-log-'), 'axon.db');
 }
 
 function tmpDb(file = tmpFile()): Db {

@@ -9,8 +9,10 @@ import { Log } from '../log/index.js';
 import type { Logger } from '../logger.js';
 import type { KeyProvider } from '../roomserver/input.js';
 
+/** A new folder for a test: under the test run's own temp folder when there is one (the
+ * global setup removes it at the end), else under the OS temp dir. */
 export function tmpDir(prefix = 'axon-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return fs.mkdtempSync(path.join(process.env.AXON_TEST_TMP ?? os.tmpdir(), prefix));
 }
 
 /** A test server: a real ed25519 key whose hex public key is the server name, as on Axon. */
