@@ -271,6 +271,29 @@ describe('forward extremities', () => {
 });
 
 describe('restart', () => {
+  it('replays its output from storage with each event whole, though a stored entry names its event by number', async () => {
+    const dir = tmpDir();
+    const first = newRoomserver(dir);
+    const alice = first.server.user('alice');
+    const live: RoomOutput[] = [];
+    first.log.consume<RoomOutput>(ROOM_OUTPUT_TOPIC, { name: 'live', fromOffset: 0, handle: (msgs) => void live.push(...msgs.map((m) => m.value)) });
+    const { roomId } = await first.rs.createRoom({ creator: alice, preset: 'public_chat' });
+    const { eventId } = await first.rs.sendEvent({ roomId, sender: alice, type: 'm.room.message', content: { body: 'kept whole' } });
+    await first.log.drain();
+    const raw = first.db.raw.prepare<[], { entry: string }>('SELECT entry FROM rs_output').all();
+    expect(raw.some((r) => r.entry.includes('kept whole'))).toBe(false);
+    await first.log.close();
+    first.db.close();
+    opened.length = 0;
+
+    const second = newRoomserver(dir, first.server);
+    const replayed: RoomOutput[] = [];
+    second.log.consume<RoomOutput>(ROOM_OUTPUT_TOPIC, { name: 'late', fromOffset: 0, handle: (msgs) => void replayed.push(...msgs.map((m) => m.value)) });
+    await second.log.drain();
+    expect(replayed).toEqual(live);
+    expect(replayed.find((o) => o.type === 'new_room_event' && o.eventId === eventId)).toMatchObject({ event: { content: { body: 'kept whole' } } });
+  });
+
   it('keeps current state, extremities and the state at every event', async () => {
     const dir = tmpDir();
     const first = newRoomserver(dir);

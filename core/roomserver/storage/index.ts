@@ -410,12 +410,27 @@ export class RoomserverStorage {
 
   // ---- output ------------------------------------------------------------------------
 
-  insertOutput(roomId: string, entry: unknown): number {
-    return Number(this.s.insertOutput.run(roomId, JSON.stringify(entry)).lastInsertRowid);
+  /** Stores an output entry. An entry that carries a stored event (the same JSON) keeps only
+   * its numeric id, `eventNid`, and gets the event back when read: the event is half an
+   * entry's size, and it is in rs_events already. */
+  insertOutput(roomId: string, entry: object): number {
+    let json: string;
+    const e = entry as { eventId?: unknown; event?: unknown };
+    const stored = typeof e.eventId === 'string' ? this.events.get(e.eventId) : undefined;
+    if (stored && e.event !== undefined && stored.event.json === e.event) json = JSON.stringify({ ...entry, event: undefined, eventNid: stored.nid });
+    else json = JSON.stringify(entry);
+    return Number(this.s.insertOutput.run(roomId, json).lastInsertRowid);
   }
 
   outputAfter(offset: number, limit: number): Array<{ offset: number; roomId: string; entry: unknown }> {
-    return this.s.outputAfter.all(offset, limit).map((r) => ({ offset: r.offset, roomId: r.room_id, entry: JSON.parse(r.entry) as unknown }));
+    return this.s.outputAfter.all(offset, limit).map((r) => {
+      const entry = JSON.parse(r.entry) as { event?: unknown; eventNid?: number };
+      if (entry.event === undefined && typeof entry.eventNid === 'number') {
+        entry.event = this.eventByNid(entry.eventNid).event.json;
+        delete entry.eventNid;
+      }
+      return { offset: r.offset, roomId: r.room_id, entry };
+    });
   }
 
   outputHead(): number {
