@@ -30,6 +30,16 @@ async function roomOfAlice() {
 }
 
 describe('local sends batched into one transaction', () => {
+  it('storing an event again: without a savepoint it fails on the id, with one it is a duplicate', async () => {
+    const { db, rs, alice, roomId } = await roomOfAlice();
+    const built = await rs.buildLocalEvent({ roomId, sender: alice, type: 'm.room.message', content: { body: 'once' } });
+    const input = rs['input'];
+    const store = (savepoint: boolean) => db.transaction(() => input.storeBuilt({ kind: 'new', pdu: built.pdu }, built.event, undefined, savepoint).outcome);
+    expect(store(false)).toEqual({ status: 'accepted', eventId: built.event.eventId });
+    expect(() => store(false)).toThrow(/UNIQUE/);
+    expect(store(true)).toEqual({ status: 'duplicate', eventId: built.event.eventId });
+  });
+
   it('builds sends of one tick as a chain, fails only the forbidden one, runs onStored only for accepted ones, publishes in order', async () => {
     const { server, db, log, rs, alice, roomId } = await roomOfAlice();
     const seen: string[][] = [];
