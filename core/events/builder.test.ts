@@ -3,7 +3,7 @@ import { canonicalJson, encodeBase64, encodeBase64Url, generateKeyPair } from '.
 import { buildEvent, type EventFields } from './builder.js';
 import { checkContentHash, computeEventId, contentHash, referenceHash } from './hashes.js';
 import { getRoomVersion, ROOM_VERSIONS, type RoomVersion } from './roomversions.js';
-import { verifyEventSignature } from './sign.js';
+import { verifyEventSignature, withOwnSignature } from './sign.js';
 import type { JsonObject, PDUJson } from './types.js';
 import { validatePDU } from './validate.js';
 
@@ -205,5 +205,48 @@ describe('the size of a built event', () => {
       }
     }
     expect(r.create.canonicalBytes).toBe(Buffer.byteLength(canonicalJson(r.create.pdu)));
+  });
+});
+
+describe('an event built unsigned (sign: false)', () => {
+  it.each([...ROOM_VERSIONS.keys()])('is the signed event once withOwnSignature signs it, byte for byte (v%s)', (id) => {
+    const r = room(id);
+    const fields = {
+      roomId: r.roomId,
+      type: 'm.room.message',
+      sender: ALICE,
+      content: { body: 'Grüße 🎉' },
+      prevEvents: [r.member.event.eventId],
+      authEvents: [r.member.event.eventId],
+      depth: 3,
+      originServerTs: 1_700_000_000_000,
+      unsigned: { transaction_id: 't1' },
+    };
+    const signed = buildEvent({ version: r.version, ...fields }, SERVER, KEY, (e) => (e === r.member.event.eventId ? r.member.pdu : r.create.pdu));
+    const unsigned = buildEvent({ version: r.version, ...fields }, SERVER, KEY, (e) => (e === r.member.event.eventId ? r.member.pdu : r.create.pdu), { sign: false });
+    expect(unsigned.pdu.signatures).toEqual({});
+    // v1/v2 ids are random per build (and hashed): there, strip the signed build instead.
+    const same = r.version.eventIdFormat === 'v1' ? { ...signed.pdu, signatures: {} } : unsigned.pdu;
+    const later = withOwnSignature(same, SERVER, KEY, r.version);
+    expect(canonicalJson(later)).toBe(canonicalJson(signed.pdu));
+    expect(verifyEventSignature(later, SERVER, KEY.keyId, KEY.publicKey, r.version)).toBe(true);
+    expect(verifyEventSignature(withOwnSignature(unsigned.pdu, SERVER, KEY, r.version), SERVER, KEY.keyId, KEY.publicKey, r.version)).toBe(true);
+    if (r.version.eventIdFormat !== 'v1') expect(unsigned.event.eventId).toBe(signed.event.eventId);
+    // The size limit counts the signature still to come.
+    expect(unsigned.canonicalBytes).toBe(signed.canonicalBytes);
+    expect(unsigned.canonicalBytes).toBe(Buffer.byteLength(canonicalJson(later)));
+  });
+
+  it('withOwnSignature leaves signed events and other servers’ events as they are', () => {
+    const r = room('12');
+    expect(withOwnSignature(r.member.pdu, SERVER, KEY, r.version)).toBe(r.member.pdu);
+    const theirs = buildEvent(
+      { version: r.version, roomId: r.roomId, type: 'm.room.message', sender: '@bob:other.example', content: {}, prevEvents: [], authEvents: [], depth: 3 },
+      'other.example',
+      KEY,
+      undefined,
+      { sign: false },
+    );
+    expect(withOwnSignature(theirs.pdu, SERVER, KEY, r.version)).toBe(theirs.pdu);
   });
 });

@@ -28,6 +28,17 @@ export interface EventFields {
   unsigned?: JsonObject;
 }
 
+/** An ed25519 signature in unpadded base64 is always this long. */
+const SIGNATURE_BASE64_LENGTH = 86;
+
+export interface BuildOptions {
+  /** false: leave the event unsigned, for its server to sign when it first leaves the node
+   * (`withOwnSignature`). ed25519 signatures are deterministic and neither the event id nor
+   * the content hash covers them, so signing later gives the same event, byte for byte; an
+   * event that never goes over federation is never signed. Default true. */
+  sign?: boolean;
+}
+
 /** Finds a referenced event's wire JSON; v1/v2 references carry its reference hash. */
 export type RefLookup = (eventId: string) => PDUJson | undefined;
 
@@ -54,13 +65,13 @@ function eventRefs(ids: readonly string[], version: RoomVersion, lookupRef: RefL
 }
 
 /**
- * Builds a signed event from `serverName`. v1/v2 events get an `event_id` of
+ * Builds a signed event from `serverName` (unsigned with `sign: false`). v1/v2 events get an `event_id` of
  * `$<random>:serverName` and `[id, {sha256}]` references (hence `lookupRef`); v1–v10 events
  * carry `origin`, as other servers' events in those versions do. Throws if a v1/v2 reference
  * is unknown, if a room id is missing where one is needed, or if the event has no canonical
  * JSON in its version.
  */
-export function buildEvent(fields: EventFields, serverName: string, key: SigningKey, lookupRef?: RefLookup): BuiltEvent {
+export function buildEvent(fields: EventFields, serverName: string, key: SigningKey, lookupRef?: RefLookup, opts: BuildOptions = {}): BuiltEvent {
   const { version } = fields;
   const isCreate = fields.type === 'm.room.create' && fields.stateKey === '';
   const derivesRoomId = version.roomIdFromCreate && isCreate;
@@ -95,12 +106,15 @@ export function buildEvent(fields: EventFields, serverName: string, key: Signing
   const hashedJson = canonicalJson(hashedPart, { strict: version.strictCanonicalJson });
   const hashed: PDUJson = { ...draft, hashes: { sha256: encodeBase64(sha256(hashedJson)) } };
   const bytes = signingBytes(redactEvent(hashed, version), { strict: version.strictCanonicalJson });
-  const pdu: PDUJson = { ...hashed, signatures: { [serverName]: { [key.keyId]: encodeBase64(key.sign(bytes)) } } };
+  const signature = opts.sign === false ? undefined : encodeBase64(key.sign(bytes));
+  const pdu: PDUJson = { ...hashed, signatures: signature === undefined ? {} : { [serverName]: { [key.keyId]: signature } } };
   if (fields.unsigned !== undefined) pdu.unsigned = fields.unsigned;
   const refHash = version.eventIdFormat === 'v1' ? undefined : sha256(bytes);
   const eventId = refHash === undefined ? computeEventId(pdu, version) : `$${version.eventIdFormat === 'v3' ? encodeBase64(refHash) : encodeBase64Url(refHash)}`;
   const roomId = derivesRoomId ? `!${encodeBase64Url(refHash ?? referenceHash(pdu, version))}` : fields.roomId;
-  let canonicalBytes = Buffer.byteLength(hashedJson) + memberBytes('hashes', pdu.hashes) + memberBytes('signatures', pdu.signatures);
+  // The size limit counts the signature, whether it is made now or when the event leaves.
+  const signatures = signature === undefined ? { [serverName]: { [key.keyId]: 'A'.repeat(SIGNATURE_BASE64_LENGTH) } } : pdu.signatures;
+  let canonicalBytes = Buffer.byteLength(hashedJson) + memberBytes('hashes', pdu.hashes) + memberBytes('signatures', signatures);
   if (pdu.unsigned !== undefined) canonicalBytes += memberBytes('unsigned', pdu.unsigned);
   return { pdu, event: toRoomEvent(pdu, eventId, version, roomId), canonicalBytes };
 }

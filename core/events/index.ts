@@ -7,6 +7,6 @@ export { domainOf, isValidServerName, MAX_ID_BYTES, parseEventId, parseRoomAlias
 export type { EventId, ParseUserIdOptions, RoomAlias, RoomId, UserId } from './ids.js';
 export { redactEvent } from './redaction.js';
 export { checkContentHash, computeEventId, contentHash, referenceHash, roomIdFromCreateEvent } from './hashes.js';
-export { addEventSignature, signEvent, verifyEventSignature } from './sign.js';
+export { addEventSignature, signEvent, verifyEventSignature, withOwnSignature } from './sign.js';
 export { MAX_AUTH_EVENTS, MAX_KEY_BYTES, MAX_PDU_BYTES, MAX_PREV_EVENTS, validatePDU, type PDUValidation } from './validate.js';
-export { buildEvent, type BuiltEvent, type EventFields, type RefLookup } from './builder.js';
+export { buildEvent, type BuildOptions, type BuiltEvent, type EventFields, type RefLookup } from './builder.js';

@@ -5,6 +5,7 @@
  */
 import { signJson, verifyJsonSignature, type SigningKey } from '../crypto/index.js';
 import { contentHash } from './hashes.js';
+import { domainOf } from './ids.js';
 import { redactEvent } from './redaction.js';
 import type { RoomVersion } from './roomversions.js';
 import type { PDUJson } from './types.js';
@@ -14,6 +15,15 @@ import type { PDUJson } from './types.js';
 export function addEventSignature(pdu: PDUJson, serverName: string, key: SigningKey, version: RoomVersion): PDUJson {
   const signed = signJson(redactEvent(pdu, version), serverName, key, { strict: version.strictCanonicalJson });
   return { ...pdu, signatures: signed.signatures };
+}
+
+/** The event as it may leave the node: an event of `serverName`'s that was stored unsigned
+ * (built with `sign: false`) gets its signature, the same one it would have got when built;
+ * any other event is returned as it is. */
+export function withOwnSignature(pdu: PDUJson, serverName: string, key: SigningKey, version: RoomVersion): PDUJson {
+  if (typeof pdu.sender !== 'string' || domainOf(pdu.sender) !== serverName) return pdu;
+  if (pdu.signatures?.[serverName]?.[key.keyId] !== undefined) return pdu;
+  return addEventSignature(pdu, serverName, key, version);
 }
 
 /** Signs an outgoing event: sets `hashes.sha256` to its content hash, then signs the redacted

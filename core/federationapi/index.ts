@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Context } from 'hono';
 import type { SigningKey } from '../crypto/index.js';
 import type { Db } from '../db/index.js';
-import { computeEventId, domainOf, getRoomVersion, signEvent, type RoomVersion } from '../events/index.js';
+import { computeEventId, domainOf, getRoomVersion, signEvent, withOwnSignature, type RoomVersion } from '../events/index.js';
 import type { JsonObject, PDUJson } from '../events/types.js';
 import { HttpApp, MatrixError, notFound, type AnyEndpoint } from '../http/index.js';
 import { multipartBoundary, parseMultipart, type Part } from '../http/multipart.js';
@@ -271,7 +271,12 @@ export class FederationApi implements FederationAPI {
       const m = (ev.content as JsonObject).membership;
       if (m === 'leave' || m === 'ban') dests.add(domainOf(ev.state_key));
     }
-    for (const d of this.sender.enqueuePdu(dests, ev)) kick.add(d);
+    dests.delete(this.deps.serverName);
+    if (dests.size === 0) return;
+    // Stored unsigned (sendEvent): signed here, once for all its destinations.
+    const version = getRoomVersion(o.roomVersion);
+    const pdu = version ? withOwnSignature(ev, this.deps.serverName, this.deps.key, version) : ev;
+    for (const d of this.sender.enqueuePdu(dests, pdu)) kick.add(d);
   }
 
   private relay(roomId: string, pdu: PDUJson, except: string[]): void {

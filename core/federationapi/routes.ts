@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { openIdUserInfoEndpoint } from './openid.js';
 import { encodeBase64, signJson, type SigningKey } from '../crypto/index.js';
-import { addEventSignature, computeEventId, domainOf, getRoomVersion, parseUserId, ROOM_VERSIONS } from '../events/index.js';
+import { addEventSignature, computeEventId, domainOf, getRoomVersion, parseUserId, ROOM_VERSIONS, withOwnSignature } from '../events/index.js';
 import type { JsonObject, PDUJson, RoomEvent } from '../events/types.js';
 import { MatrixError, endpoint, forbidden, notFound, type AnyEndpoint } from '../http/index.js';
 import type { Logger } from '../logger.js';
@@ -33,9 +33,6 @@ const jsonObject = z.record(z.string(), z.unknown());
 const pduSchema = jsonObject;
 const F = '/_matrix/federation';
 
-function pduOf(ev: RoomEvent): PDUJson {
-  return ev.json;
-}
 
 function eventIdOf(pdu: PDUJson, versionId: string): string | undefined {
   const v = getRoomVersion(versionId);
@@ -49,6 +46,8 @@ function eventIdOf(pdu: PDUJson, versionId: string): string | undefined {
 
 /** The server-server API: every route takes an X-Matrix-signed request (but the key route). */
 export function federationEndpoints(deps: FederationRouteDeps): AnyEndpoint[] {
+  /** Every event served goes out through here: ours get the signature they were stored without. */
+  const pduOf = (ev: RoomEvent): PDUJson => withOwnSignature(ev.json, deps.serverName, deps.key, ev.version);
   const rs = deps.roomserver;
   const now = () => Date.now();
 

@@ -53,7 +53,9 @@ export type RoomOutput =
       roomId: string;
       roomVersion: string;
       eventId: string;
-      /** The event as stored (wire JSON, with `event_id` only in v1/v2). */
+      /** The event as stored (wire JSON, with `event_id` only in v1/v2). Events sent through
+       * `sendEvent` are stored without this server's signature: `withOwnSignature` adds it
+       * where an event leaves the node. */
       event: PDUJson;
       /** State event ids that the current state gained and lost with this event. */
       addsStateEventIds: string[];
@@ -111,6 +113,8 @@ export interface RoomInfo {
 
 export type Membership = 'join' | 'invite' | 'leave' | 'ban' | 'knock';
 
+/** Events that this server made arrive from these queries as stored: those sent through
+ * `sendEvent` without the server's signature (see there). */
 export interface RoomserverQueryAPI {
   roomInfo(roomId: string): RoomInfo | undefined;
   /** Current state as (type, state key) → event. */
@@ -206,8 +210,10 @@ export interface UpgradeRoomRequest {
 }
 
 export interface RoomserverPerformAPI {
-  /** Builds, signs and inputs a new local event with correct prev/auth events and depth.
-   * Throws MatrixError(403) if auth rejects it. */
+  /** Builds and inputs a new local event with correct prev/auth events and depth. It is
+   * stored unsigned (so is its RoomEvent's `json` from every query): federation signs it
+   * with `withOwnSignature` when it first sends or serves it, the same signature signing now
+   * would give. Throws MatrixError(403) if auth rejects it. */
   sendEvent(req: NewEventRequest): Promise<{ eventId: string; event: RoomEvent }>;
   /** Creates a room with the full initial event sequence for the preset. */
   createRoom(req: CreateRoomRequest): Promise<{ roomId: string }>;

@@ -3,7 +3,7 @@ import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import type { SigningKey } from '../crypto/index.js';
 import type { Db } from '../db/index.js';
 import { CanonicalJsonError } from '../crypto/index.js';
-import { MAX_PDU_BYTES, buildEvent, validatePDU } from '../events/index.js';
+import { MAX_PDU_BYTES, buildEvent, validatePDU, type BuildOptions } from '../events/index.js';
 import { DEFAULT_ROOM_VERSION, getRoomVersion } from '../events/roomversions.js';
 import type { JsonObject, PDUJson, RoomEvent } from '../events/types.js';
 import { MatrixError, forbidden, notFound } from '../http/errors.js';
@@ -151,7 +151,8 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
           try {
             // Built inside the transaction on what the previous sends left: a chain, not
             // forks. Building writes nothing, so a send refused here needs no rollback.
-            built = this.buildOnCurrent(p.req);
+            // Unsigned: signed when it first leaves the node (never, in a room of ours alone).
+            built = this.buildOnCurrent(p.req, { sign: false });
           } catch (e) {
             settle.push(() => p.reject(e));
             continue;
@@ -214,7 +215,7 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
 
   /** Builds on the latest events and the current state (inside the room's queue, so that
    * consecutive local events form a chain rather than forks). */
-  private buildOnCurrent(req: NewEventRequest): { pdu: PDUJson; event: RoomEvent } {
+  private buildOnCurrent(req: NewEventRequest, opts: BuildOptions = {}): { pdu: PDUJson; event: RoomEvent } {
     const room = this.store.room(req.roomId);
     if (!room || room.createEventNid === 0) throw notFound(`Unknown room ${req.roomId}`);
     const latest = room.latestEventNids
@@ -239,15 +240,15 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
       prevEvents: latest.map((e) => e.eventId),
       authEvents: authEvents.map((e) => e.eventId),
       depth,
-    });
+    }, opts);
     return { pdu, event };
   }
 
   /** Builds a client's event, turning what the client got wrong into its Matrix error. */
-  private buildChecked(versionId: string, fields: Omit<Parameters<typeof buildEvent>[0], 'version'>): ReturnType<typeof buildEvent> {
+  private buildChecked(versionId: string, fields: Omit<Parameters<typeof buildEvent>[0], 'version'>, opts: BuildOptions): ReturnType<typeof buildEvent> {
     let built: ReturnType<typeof buildEvent>;
     try {
-      built = this.build(versionId, fields);
+      built = this.build(versionId, fields, opts);
     } catch (e) {
       if (e instanceof CanonicalJsonError) throw new MatrixError(400, 'M_BAD_JSON', `Event content is not canonical JSON: ${e.message}`);
       throw e;
@@ -262,9 +263,10 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
   private build(
     versionId: string,
     fields: Omit<Parameters<typeof buildEvent>[0], 'version'>,
+    opts: BuildOptions = {},
   ): ReturnType<typeof buildEvent> {
     const version = getRoomVersion(versionId)!;
-    return buildEvent({ version, ...fields }, this.deps.serverName, this.deps.signingKey, (id) => this.store.event(id)?.event.json);
+    return buildEvent({ version, ...fields }, this.deps.serverName, this.deps.signingKey, (id) => this.store.event(id)?.event.json, opts);
   }
 
   async createRoom(req: CreateRoomRequest): Promise<{ roomId: string }> {

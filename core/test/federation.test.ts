@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalJson } from '../crypto/index.js';
+import { addEventSignature, verifyEventSignature } from '../events/index.js';
 import type { AxonNode } from '../node.js';
 import { tmpDir } from './fixtures.js';
 import { TEST_P2P, loopbackAddr, until, clientCall, registerUser, startTestNode, type ResponseJson } from './node.js';
@@ -103,6 +105,20 @@ describe('federation over libp2p', () => {
     expect(onB.filter((b) => b.startsWith('b'))).toEqual(expected.filter((b) => b.startsWith('b')));
     expect(onA.filter((b) => b.startsWith('b'))).toEqual(expected.filter((b) => b.startsWith('b')));
     expect(onB.filter((b) => b.startsWith('a'))).toEqual(expected.filter((b) => b.startsWith('a')));
+  });
+
+  it('stores its own messages unsigned and signs them as they leave, as signing at once would have', async () => {
+    const eventId = await send(alice, roomId, 'signed on the way out');
+    const stored = A.roomserver.eventsByIds([eventId])[0]!;
+    expect(stored.json.signatures).toEqual({});
+    // Served over federation (/event), and as B stored it from A's transaction.
+    const served = (await B.federation.client.event(A.identity.serverName, eventId)).pdus[0]!;
+    const onB = await until(async () => B.roomserver.eventsByIds([eventId])[0], 'the message on B');
+    const key = A.identity.key;
+    for (const pdu of [served, onB.json]) {
+      expect(verifyEventSignature(pdu, A.identity.serverName, key.keyId, key.publicKey, stored.version)).toBe(true);
+      expect(canonicalJson(pdu)).toBe(canonicalJson(addEventSignature(stored.json, A.identity.serverName, key, stored.version)));
+    }
   });
 
   it('looks up remote profiles, aliases and public room lists', async () => {

@@ -65,4 +65,11 @@ export const ROOMSERVER_MIGRATIONS = [
       db.exec('ALTER TABLE rs_membership ADD COLUMN forgotten INTEGER NOT NULL DEFAULT 0');
     },
   },
+  {
+    // Local events sent from now on are stored without the server's signature, which
+    // federation adds when they leave. No table changes: the version alone keeps an older
+    // Axon, which would serve them as stored, off this database.
+    version: 3,
+    up(): void {},
+  },
 ];
