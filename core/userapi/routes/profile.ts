@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseUserId } from '../../events/ids.js';
 import type { JsonValue } from '../../events/types.js';
-import { MatrixError, badJson, invalidParam, missingParam, notFound, type Endpoint } from '../../http/index.js';
+import { MatrixError, badJson, invalidParam, missingParam, notFound, parseBody, type Endpoint } from '../../http/index.js';
 import type { UserApi } from '../index.js';
 import { CS, requireSelf, route } from './common.js';
 
@@ -23,32 +23,6 @@ export function profileEndpoints(api: UserApi): Endpoint[] {
     if (!p) throw notFound('Profile not found');
     return p;
   };
-  const field = (name: 'displayname' | 'avatar_url', value: z.ZodType<string>): Endpoint[] => [
-    route({
-      method: 'GET',
-      path: `${CS}/profile/:userId/${name}`,
-      auth: 'optional',
-      params: userParams,
-      handler: async ({ params }) => {
-        const v = (await read(params.userId))[name];
-        if (v === undefined) throw notFound(`No ${name} set`);
-        return { [name]: v };
-      },
-    }),
-    route({
-      method: 'PUT',
-      path: `${CS}/profile/:userId/${name}`,
-      auth: 'user',
-      params: userParams,
-      body: z.object({ [name]: value }),
-      handler: async ({ params, body, requester }) => {
-        checkUserId(params.userId);
-        requireSelf(requester, params.userId, `set the ${name}`);
-        await api.setProfileField(params.userId, name, (body as Record<string, string>)[name]!);
-        return {};
-      },
-    }),
-  ];
   const customParams = z.object({ userId: z.string(), keyName: z.string() });
   /** A key other than displayname and avatar_url: m.tz or a namespaced custom key. */
   const customKey = (keyName: string) => {
@@ -56,6 +30,14 @@ export function profileEndpoints(api: UserApi): Endpoint[] {
     if (!CUSTOM_KEY.test(keyName)) throw invalidParam(`${keyName} is not a profile key: m.tz or a namespaced key like com.example.field`);
     return keyName;
   };
+  /** displayname and avatar_url, with their own rules; every other key is a custom field.
+   * One route per method serves both: the router cannot tell a fixed last segment from a
+   * parameter in the same place. */
+  const FIELDS: Record<'displayname' | 'avatar_url', z.ZodType<Record<string, string>>> = {
+    displayname: z.object({ displayname: z.string().max(256) }),
+    avatar_url: z.object({ avatar_url: z.string().max(1000).refine((s) => s === '' || s.startsWith('mxc://'), 'must be an mxc:// URI') }),
+  };
+  const fieldOf = (keyName: string) => (Object.hasOwn(FIELDS, keyName) ? (keyName as keyof typeof FIELDS) : undefined);
   return [
     route({
       method: 'GET',
@@ -68,28 +50,18 @@ export function profileEndpoints(api: UserApi): Endpoint[] {
         return params.userId.endsWith(`:${api.serverName}`) ? { ...api.profileFields.fields(params.userId), ...p } : p;
       },
     }),
-    ...field('displayname', z.string().max(256)),
-    ...field('avatar_url', z.string().max(1000).refine((s) => s === '' || s.startsWith('mxc://'), 'must be an mxc:// URI')),
-    ...(['displayname', 'avatar_url'] as const).map((name) =>
-      route({
-        method: 'DELETE',
-        path: `${CS}/profile/:userId/${name}`,
-        auth: 'user',
-        params: userParams,
-        handler: async ({ params, requester }) => {
-          checkUserId(params.userId);
-          requireSelf(requester, params.userId, `remove the ${name}`);
-          await api.setProfileField(params.userId, name, '');
-          return {};
-        },
-      }),
-    ),
     route({
       method: 'GET',
       path: `${CS}/profile/:userId/:keyName`,
       auth: 'optional',
       params: customParams,
       handler: async ({ params }) => {
+        const name = fieldOf(params.keyName);
+        if (name) {
+          const v = (await read(params.userId))[name];
+          if (v === undefined) throw notFound(`No ${name} set`);
+          return { [name]: v };
+        }
         const key = customKey(params.keyName);
         await read(params.userId);
         const value = api.profileFields.get(params.userId, key);
@@ -103,8 +75,15 @@ export function profileEndpoints(api: UserApi): Endpoint[] {
       auth: 'user',
       params: customParams,
       body: z.record(z.string(), z.unknown()),
-      handler: ({ params, body, requester }) => {
+      handler: async ({ params, body, requester }) => {
         checkUserId(params.userId);
+        const name = fieldOf(params.keyName);
+        if (name) {
+          requireSelf(requester, params.userId, `set the ${name}`);
+          const value = parseBody(FIELDS[name], body);
+          await api.setProfileField(params.userId, name, value[name]!);
+          return {};
+        }
         requireSelf(requester, params.userId, 'set profile fields');
         const key = customKey(params.keyName);
         if (!Object.hasOwn(body, key)) throw missingParam(`The body needs the ${key} property`);
@@ -124,8 +103,14 @@ export function profileEndpoints(api: UserApi): Endpoint[] {
       path: `${CS}/profile/:userId/:keyName`,
       auth: 'user',
       params: customParams,
-      handler: ({ params, requester }) => {
+      handler: async ({ params, requester }) => {
         checkUserId(params.userId);
+        const name = fieldOf(params.keyName);
+        if (name) {
+          requireSelf(requester, params.userId, `remove the ${name}`);
+          await api.setProfileField(params.userId, name, '');
+          return {};
+        }
         requireSelf(requester, params.userId, 'remove profile fields');
         api.profileFields.delete(params.userId, customKey(params.keyName));
         return {};
