@@ -55,6 +55,19 @@ function memberBytes(key: string, value: unknown): number {
   return 2 + Buffer.byteLength(canonicalJson(key)) + Buffer.byteLength(canonicalJson(value));
 }
 
+const signaturesBytesCache = new Map<string, number>();
+/** memberBytes of `signatures` holding one signature by the server: the same for every
+ * event, as signatures have one length. */
+function signaturesBytes(serverName: string, keyId: string): number {
+  const k = `${serverName}\u0000${keyId}`;
+  let n = signaturesBytesCache.get(k);
+  if (n === undefined) {
+    n = memberBytes('signatures', { [serverName]: { [keyId]: 'A'.repeat(SIGNATURE_BASE64_LENGTH) } });
+    signaturesBytesCache.set(k, n);
+  }
+  return n;
+}
+
 function eventRefs(ids: readonly string[], version: RoomVersion, lookupRef: RefLookup | undefined): EventRef[] {
   if (!version.legacyEventRefs) return [...ids];
   return ids.map((id): EventRef => {
@@ -113,8 +126,7 @@ export function buildEvent(fields: EventFields, serverName: string, key: Signing
   const eventId = refHash === undefined ? computeEventId(pdu, version) : `$${version.eventIdFormat === 'v3' ? encodeBase64(refHash) : encodeBase64Url(refHash)}`;
   const roomId = derivesRoomId ? `!${encodeBase64Url(refHash ?? referenceHash(pdu, version))}` : fields.roomId;
   // The size limit counts the signature, whether it is made now or when the event leaves.
-  const signatures = signature === undefined ? { [serverName]: { [key.keyId]: 'A'.repeat(SIGNATURE_BASE64_LENGTH) } } : pdu.signatures;
-  let canonicalBytes = Buffer.byteLength(hashedJson) + memberBytes('hashes', pdu.hashes) + memberBytes('signatures', signatures);
+  let canonicalBytes = Buffer.byteLength(hashedJson) + memberBytes('hashes', pdu.hashes) + signaturesBytes(serverName, key.keyId);
   if (pdu.unsigned !== undefined) canonicalBytes += memberBytes('unsigned', pdu.unsigned);
   return { pdu, event: toRoomEvent(pdu, eventId, version, roomId), canonicalBytes };
 }
