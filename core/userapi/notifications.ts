@@ -127,8 +127,11 @@ export class Notifications implements SyncNotificationsAPI {
   private readonly roomConsumer: Consumer;
   private readonly ruleCache = new LruCache<string, PushRuleSet>(10_000);
   private readonly encoded = new WeakMap<PushResult, string>();
+  /** `:` and the server name: what a local user id ends with. */
+  private readonly localSuffix: string;
 
   constructor(private readonly deps: NotificationsDeps) {
+    this.localSuffix = `:${deps.serverName}`;
     this.store = new NotificationStorage(deps.db);
     this.offsets = createOffsetStore(deps.db.raw, 'ua_notification_offsets');
     this.topic = deps.log.topic<NotificationDataOutput>(NOTIFICATION_DATA_TOPIC, { durable: false });
@@ -203,7 +206,10 @@ export class Notifications implements SyncNotificationsAPI {
   private isLocal(userId: string): boolean {
     // Member ids come from the room server, already valid: the part after the first colon.
     const colon = userId.indexOf(':');
-    return colon > 0 ? userId.slice(colon + 1) === this.deps.serverName : parseUserId(userId)?.serverName === this.deps.serverName;
+    if (colon <= 0) return parseUserId(userId)?.serverName === this.deps.serverName;
+    // The part after it is the server name: compared in place, without a substring per member.
+    const suffix = this.localSuffix;
+    return userId.length - colon === suffix.length && userId.endsWith(suffix);
   }
 
   /** The actions as stored: results are shared per rule, so each is encoded once. */

@@ -34,8 +34,10 @@ describe('notification storage', () => {
     expect(p1).toBe(1);
     expect(Object.fromEntries(s.counts('@a:x', '!r:x'))).toEqual({ main: { notification_count: 1, highlight_count: 0 }, $t: { notification_count: 1, highlight_count: 0 } });
     expect(Object.fromEntries(s.counts('@b:x', '!r:x'))).toEqual({ main: { notification_count: 1, highlight_count: 1 } });
-    s.insert([note('@a:x', '$3', 3)]);
+    s.insert([note('@a:x', '$3', 3), note('@c:x', '$3', 3), note('@c:x', '$4', 4, { highlight: true })]);
     expect(s.head()).toBe(2);
+    // Two events of one batch in the same place add up.
+    expect(Object.fromEntries(s.counts('@c:x', '!r:x'))).toEqual({ main: { notification_count: 2, highlight_count: 1 } });
     expect(s.unreadTotal('@a:x')).toBe(3);
     expect(s.changedRooms('@a:x', 1, 2)).toEqual(['!r:x']);
     expect(s.changedRooms('@b:x', 1, 2)).toEqual([]);
@@ -79,8 +81,10 @@ describe('notification storage', () => {
     dbs.splice(dbs.indexOf(d), 1);
     const s = new NotificationStorage(db(file));
     expect(s.head()).toBe(1);
-    s.insert([note('@a:x', '$3', 3)]);
+    s.insert([note('@a:x', '$3', 3), note('@c:x', '$3', 3), note('@c:x', '$4', 4, { highlight: true })]);
     expect(s.head()).toBe(2);
+    // Two events of one batch in the same place add up.
+    expect(Object.fromEntries(s.counts('@c:x', '!r:x'))).toEqual({ main: { notification_count: 2, highlight_count: 1 } });
     expect(s.page('@a:x', Number.MAX_SAFE_INTEGER, 10, false).map((r) => r.id)).toEqual([3, 2, 1]);
   });
 

@@ -193,6 +193,8 @@ function notifiedIn(users: string, userId: string): [number, unknown] | undefine
   return Object.hasOwn(all, userId) ? all[userId] : undefined;
 }
 
+const USER_JSON_CACHE_SIZE = 10_000;
+
 /** A string as JSON; user ids seldom hold anything to escape, so most are only quoted. */
 const PLAIN = /^[^"\\\u0000-\u001f\u2028\u2029\ud800-\udfff]*$/;
 function jsonString(s: string): string {
@@ -209,6 +211,8 @@ export class NotificationStorage {
   /** The last notification id and the stream position, kept here: every write is ours. */
   private lastId: number;
   private pos: number;
+  /** User ids as JSON strings: each event's row names its notified users again. */
+  private readonly userJsonCache = new Map<string, string>();
   /** Users with at least one pusher: most users have none, and most events need no lookup. */
   private readonly withPushers = new Set<string>();
 
@@ -230,6 +234,15 @@ export class NotificationStorage {
     for (const r of this.raw.prepare<[], { user_id: string }>('SELECT DISTINCT user_id FROM ua_pushers').all()) this.withPushers.add(r.user_id);
   }
 
+  private userJson(userId: string): string {
+    let j = this.userJsonCache.get(userId);
+    if (j === undefined) {
+      if (this.userJsonCache.size >= USER_JSON_CACHE_SIZE) this.userJsonCache.clear();
+      this.userJsonCache.set(userId, (j = jsonString(userId)));
+    }
+    return j;
+  }
+
   /** Stores notifications and bumps their users' counts, all at one new stream position;
    * returns it. Call inside the transaction that commits the consumer's offset: the
    * in-memory id and position are only rolled back with a process restart. Notifications
@@ -237,26 +250,30 @@ export class NotificationStorage {
   insert(batch: readonly NewNotification[]): number {
     if (batch.length === 0) return this.pos;
     const pos = this.pos + 1;
-    const counts = new Map<string, { n: NewNotification; notifications: number; highlights: number }>();
+    // Per room and thread (one key per event), then per user: the user ids are the room's
+    // member strings, whose hashes the maps keep, where a joined key would be a new string.
+    const counts = new Map<string, Map<string, { n: NewNotification; notifications: number; highlights: number }>>();
     let id = this.lastId;
     for (let i = 0; i < batch.length; ) {
       const first = batch[i]!;
+      const place = `${first.roomId}\u0000${first.threadId}`;
+      let byUser = counts.get(place);
+      if (!byUser) counts.set(place, (byUser = new Map()));
       // The users it notified, as JSON: {"@u:x": [highlight, actions], ...}; actions are
       // already JSON, so the object is written, not built and stringified.
       let users = '';
       for (; i < batch.length && batch[i]!.eventId === first.eventId && batch[i]!.roomId === first.roomId; i++) {
         const n = batch[i]!;
-        users += `${users ? ',' : '{'}${jsonString(n.userId)}:[${n.highlight ? 1 : 0},${n.actions}]`;
-        const key = `${n.userId}\u0000${n.roomId}\u0000${n.threadId}`;
-        const c = counts.get(key);
+        users += `${users ? ',' : '{'}${this.userJson(n.userId)}:[${n.highlight ? 1 : 0},${n.actions}]`;
+        const c = byUser.get(n.userId);
         if (c) {
           c.notifications++;
           c.highlights += n.highlight ? 1 : 0;
-        } else counts.set(key, { n, notifications: 1, highlights: n.highlight ? 1 : 0 });
+        } else byUser.set(n.userId, { n, notifications: 1, highlights: n.highlight ? 1 : 0 });
       }
       this.insertStmt.run(++id, first.roomId, first.eventId, first.threadId, first.depth, first.ts, `${users}}`);
     }
-    for (const c of counts.values()) this.bumpStmt.run(c.n.userId, c.n.roomId, c.n.threadId, c.notifications, c.highlights, pos);
+    for (const byUser of counts.values()) for (const c of byUser.values()) this.bumpStmt.run(c.n.userId, c.n.roomId, c.n.threadId, c.notifications, c.highlights, pos);
     this.streamStmt.run(pos);
     this.lastId = id;
     this.pos = pos;
