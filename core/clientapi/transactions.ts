@@ -1,11 +1,39 @@
+import { randomBytes } from 'node:crypto';
 import { sha256 } from '../crypto/hash.js';
 import type { Db } from '../db/index.js';
 
-/** A compact lookup key for one transaction: 48 bits of a hash, a safe integer. Collisions
- * only share an index entry; the row's own columns decide. */
-function txnKey(userId: string, deviceId: string, txnId: string, path: string): number {
+/** The key column that migration 3 filled (48 bits of a hash); dropped by migration 5. */
+function migration3Key(userId: string, deviceId: string, txnId: string, path: string): number {
   const h = sha256(JSON.stringify([userId, deviceId, txnId, path]));
   return Buffer.from(h.buffer, h.byteOffset, 6).readUIntBE(0, 6);
+}
+
+const SEED = randomBytes(8);
+const SEED_A = SEED.readUInt32LE(0);
+const SEED_B = SEED.readUInt32LE(4);
+
+/** A transaction's lookup key in memory: a 53-bit hash of its identity, seeded per process
+ * (keys are never stored, so no one can aim collisions at another user's transactions).
+ * Collisions only share a map entry; the row's own columns decide. A sha256 cost a send
+ * more than the lookup it serves. */
+function lookupKey(identity: string): number {
+  let a = 0x811c9dc5 ^ SEED_A;
+  let b = 0x5bd1e995 ^ SEED_B;
+  for (let i = 0; i < identity.length; i++) {
+    const c = identity.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  a = Math.imul(a ^ (a >>> 15), 0x2c1b3c6d);
+  a ^= a >>> 13;
+  b = Math.imul(b ^ (b >>> 16), 0x297a2d39);
+  b ^= b >>> 15;
+  return (b & 0x1fffff) * 0x100000000 + (a >>> 0);
+}
+
+/** What a transaction is: the device's transaction id on one endpoint. */
+function identityOf(userId: string, deviceId: string, txnId: string, path: string): string {
+  return JSON.stringify([userId, deviceId, txnId, path]);
 }
 
 const MIGRATIONS = [
@@ -45,7 +73,7 @@ const MIGRATIONS = [
         CREATE INDEX ca_txns_key ON ca_txns (key);`);
       const put = db.prepare('INSERT INTO ca_txns (key, user_id, device_id, txn_id, path, response, created_ts) VALUES (?, ?, ?, ?, ?, ?, ?)');
       const old = db.prepare('SELECT * FROM ca_transactions ORDER BY created_ts').all() as Array<Record<'user_id' | 'device_id' | 'txn_id' | 'path' | 'response', string> & { created_ts: number }>;
-      for (const r of old) put.run(txnKey(r.user_id, r.device_id, r.txn_id, r.path), r.user_id, r.device_id, r.txn_id, r.path, r.response, r.created_ts);
+      for (const r of old) put.run(migration3Key(r.user_id, r.device_id, r.txn_id, r.path), r.user_id, r.device_id, r.txn_id, r.path, r.response, r.created_ts);
       db.exec('DROP TABLE ca_transactions');
     },
   },
@@ -55,7 +83,24 @@ const MIGRATIONS = [
     version: 4,
     up: (db: import('better-sqlite3').Database) => db.exec('DROP INDEX IF EXISTS ca_txns_key'),
   },
+  {
+    // The keys are computed in memory from the rows at start (lookupKey): none stored.
+    version: 5,
+    up: (db: import('better-sqlite3').Database) => db.exec('ALTER TABLE ca_txns DROP COLUMN key'),
+  },
 ];
+
+interface TxnRow {
+  id: number;
+  user_id: string;
+  device_id: string;
+  txn_id: string;
+  path: string;
+}
+
+function keyOfRow(r: TxnRow): number {
+  return lookupKey(identityOf(r.user_id, r.device_id, r.txn_id, r.path));
+}
 
 /** How long a transaction id is remembered: far longer than any client retries a request. */
 export const TRANSACTION_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -84,16 +129,16 @@ export class TransactionCache {
     this.get = db.raw.prepare<[number, string, string, string, string], { response: string }>(
       'SELECT response FROM ca_txns WHERE id = ? AND user_id = ? AND device_id = ? AND txn_id = ? AND path = ?',
     );
-    this.put = db.raw.prepare<[number, string, string, string, string, string, number]>(
-      'INSERT INTO ca_txns (key, user_id, device_id, txn_id, path, response, created_ts) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    this.put = db.raw.prepare<[string, string, string, string, string, number]>(
+      'INSERT INTO ca_txns (user_id, device_id, txn_id, path, response, created_ts) VALUES (?, ?, ?, ?, ?, ?)',
     );
     // The oldest rows come first; in slices, so a backlog after a long pause never stalls a
     // request, and looking at a slice only, so a table with nothing to prune is not scanned.
-    this.prune = db.raw.prepare<[number], { key: number; id: number }>(
-      `DELETE FROM ca_txns WHERE id <= (SELECT MAX(id) FROM (SELECT id, created_ts FROM ca_txns ORDER BY id LIMIT ${PRUNE_EVERY * 2}) WHERE created_ts < ?) RETURNING key, id`,
+    this.prune = db.raw.prepare<[number], TxnRow>(
+      `DELETE FROM ca_txns WHERE id <= (SELECT MAX(id) FROM (SELECT id, created_ts FROM ca_txns ORDER BY id LIMIT ${PRUNE_EVERY * 2}) WHERE created_ts < ?) RETURNING id, user_id, device_id, txn_id, path`,
     );
     this.pruneOld();
-    for (const { key, id } of db.raw.prepare<[], { key: number; id: number }>('SELECT key, id FROM ca_txns').iterate()) this.addRow(key, id);
+    for (const r of db.raw.prepare<[], TxnRow>('SELECT id, user_id, device_id, txn_id, path FROM ca_txns').iterate()) this.addRow(keyOfRow(r), r.id);
   }
 
   private addRow(key: number, id: number): void {
@@ -116,12 +161,12 @@ export class TransactionCache {
   /** Forgets transaction ids older than the retention; returns how many. */
   pruneOld(now = Date.now()): number {
     const gone = this.prune.all(now - TRANSACTION_RETENTION_MS);
-    for (const { key, id } of gone) this.removeRow(key, id);
+    for (const r of gone) this.removeRow(keyOfRow(r), r.id);
     return gone.length;
   }
 
   private stored(key: number, userId: string, deviceId: string, txnId: string, path: string, result: unknown): void {
-    const id = Number(this.put.run(key, userId, deviceId, txnId, path, JSON.stringify(result), Date.now()).lastInsertRowid);
+    const id = Number(this.put.run(userId, deviceId, txnId, path, JSON.stringify(result), Date.now()).lastInsertRowid);
     this.addRow(key, id);
     if (++this.puts % PRUNE_EVERY === 0) this.pruneOld();
   }
@@ -147,10 +192,10 @@ export class TransactionCache {
     path: string,
     fn: (record: (result: T) => void) => Promise<T>,
   ): Promise<T> {
-    const k = txnKey(userId, deviceId, txnId, path);
+    const key = identityOf(userId, deviceId, txnId, path);
+    const k = lookupKey(key);
     const stored = this.lookup(k, userId, deviceId, txnId, path);
     if (stored) return JSON.parse(stored.response) as T;
-    const key = JSON.stringify([userId, deviceId, txnId, path]);
     const running = this.inflight.get(key);
     if (running) return running as Promise<T>;
     let recorded = false;
