@@ -106,6 +106,10 @@ export class UserApi implements UserAPI {
   private readonly deviceDeletedHooks: Array<(userId: string, deviceId: string) => void> = [];
   private readonly db: Db;
   private readonly tokens = new LruCache<string, CachedToken>(10_000);
+  /** Access token → its stored hash, for tokens in use: every request presents one, and
+   * hashing it cost more than the rest of the lookup. What a token is never changes, so
+   * logging out needs only `tokens` cleared. */
+  private readonly tokenHashes = new LruCache<string, string>(10_000);
   private readonly nonces = new Map<string, number>();
   private readonly topic: Topic<AccountDataOutput>;
   private readonly openIdTokens: OpenIdTokens;
@@ -151,16 +155,22 @@ export class UserApi implements UserAPI {
   }
 
   authenticate(accessToken: string): Requester | undefined {
-    const hash = sha256(accessToken);
+    const hash = this.tokenHash(accessToken);
     let hit = this.tokens.get(hash);
     if (!hit) {
       const row = this.storage.token(hash);
       if (!row) return undefined;
       hit = { requester: { userId: row.user_id, deviceId: row.device_id, isAdmin: row.is_admin === 1 }, expiresTs: row.expires_ts };
       this.tokens.set(hash, hit);
+      // Only tokens that exist are remembered: random ones cannot crowd out the real.
+      this.tokenHashes.set(accessToken, hash);
     }
     if (hit.expiresTs !== null && hit.expiresTs <= Date.now()) return undefined;
     return { ...hit.requester };
+  }
+
+  private tokenHash(accessToken: string): string {
+    return this.tokenHashes.get(accessToken) ?? sha256(accessToken);
   }
 
   /** The HTTP layer's authenticator: like authenticate, but an access token that has only
@@ -173,7 +183,7 @@ export class UserApi implements UserAPI {
       if (client) this.lastSeen.note(requester.userId, requester.deviceId, { ts: Date.now(), ip: clientIp(client.ip), ...(client.userAgent ? { userAgent: client.userAgent } : {}) });
       return requester;
     }
-    const hash = sha256(accessToken);
+    const hash = this.tokenHash(accessToken);
     const expiresTs = this.tokens.get(hash)?.expiresTs ?? this.storage.token(hash)?.expires_ts ?? null;
     if (expiresTs !== null && expiresTs <= Date.now()) throw new MatrixError(401, 'M_UNKNOWN_TOKEN', 'Access token expired', { soft_logout: true });
     return undefined;
