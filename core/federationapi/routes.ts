@@ -33,7 +33,6 @@ const jsonObject = z.record(z.string(), z.unknown());
 const pduSchema = jsonObject;
 const F = '/_matrix/federation';
 
-
 function eventIdOf(pdu: PDUJson, versionId: string): string | undefined {
   const v = getRoomVersion(versionId);
   if (!v) return undefined;
@@ -46,8 +45,14 @@ function eventIdOf(pdu: PDUJson, versionId: string): string | undefined {
 
 /** The server-server API: every route takes an X-Matrix-signed request (but the key route). */
 export function federationEndpoints(deps: FederationRouteDeps): AnyEndpoint[] {
-  /** Every event served goes out through here: ours get the signature they were stored without. */
-  const pduOf = (ev: RoomEvent): PDUJson => withOwnSignature(ev.json, deps.serverName, deps.key, ev.version);
+  /** Every event served goes out through here: ours get the signature they were stored
+   * without, once per stored event object (a room's state is served again and again). */
+  const signedPdus = new WeakMap<PDUJson, PDUJson>();
+  const pduOf = (ev: RoomEvent): PDUJson => {
+    let pdu = signedPdus.get(ev.json);
+    if (pdu === undefined) signedPdus.set(ev.json, (pdu = withOwnSignature(ev.json, deps.serverName, deps.key, ev.version)));
+    return pdu;
+  };
   const rs = deps.roomserver;
   const now = () => Date.now();
 
