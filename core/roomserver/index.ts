@@ -197,7 +197,8 @@ export class Roomserver extends RoomQueries implements RoomserverAPI {
   }
 
   eventTemplate(req: NewEventRequest): { pdu: PDUJson; roomVersion: string } {
-    const { pdu, event } = this.buildOnCurrent(req);
+    // The joining server hashes and signs it: no signature of ours to make.
+    const { pdu, event } = this.buildOnCurrent(req, { sign: false });
     this.checkOnCurrent(event);
     const { signatures: _s, hashes: _h, event_id: _e, origin: _o, ...template } = pdu;
     return { pdu: template as PDUJson, roomVersion: event.version.id };
