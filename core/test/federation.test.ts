@@ -121,6 +121,20 @@ describe('federation over libp2p', () => {
     }
   });
 
+  it('federates a room of version 1 too, whose signed events carry their id and origin', async () => {
+    const created = await call(alice, 'POST', '/createRoom', { preset: 'private_chat', room_version: '1', invite: [bob.userId] });
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
+    const v1Room = created.body.room_id as string;
+    await until(async () => (await call(bob, 'GET', '/sync?timeout=0')).body.rooms?.invite?.[v1Room], 'the v1 invite on B');
+    // The join takes the room's state from A, every event of it stored unsigned there.
+    const joined = await call(bob, 'POST', `/join/${enc(v1Room)}`, {});
+    expect(joined.status, JSON.stringify(joined.body)).toBe(200);
+    await send(alice, v1Room, 'v1 from A');
+    await send(bob, v1Room, 'v1 from B');
+    await until(async () => (await history(bob, v1Room)).includes('v1 from A'), 'A message on B');
+    await until(async () => (await history(alice, v1Room)).includes('v1 from B'), 'B message on A');
+  });
+
   it('looks up remote profiles, aliases and public room lists', async () => {
     expect((await call(bob, 'PUT', `/profile/${enc(bob.userId)}/displayname`, { displayname: 'Bob on B' })).status).toBe(200);
     const p = await call(alice, 'GET', `/profile/${enc(bob.userId)}`);
