@@ -20,11 +20,12 @@ async function json(res: Response): Promise<Record<string, unknown>> {
 
 let runs = 0;
 
-/** Runs the load generator: `perSender` PUTs per token, all tokens at once; resolves seconds. */
-function loadGenerator(url: string, roomId: string, tokens: string[], perSender: number): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
+/** Runs the load generator: `perSender` PUTs per token, all tokens at once; resolves the
+ * seconds it took and each send's latency in ms. */
+function loadGenerator(url: string, roomId: string, tokens: string[], perSender: number): Promise<{ seconds: number; latencies: number[] }> {
+  return new Promise((resolve, reject) => {
     const w = new Worker(new URL('./send-worker.js', import.meta.url), { workerData: { url, roomId, tokens, perSender, runId: `run${runs++}` } });
-    w.once('message', (m: { seconds: number }) => resolve(m.seconds));
+    w.once('message', (m: { seconds: number; latencies: number[] }) => resolve(m));
     w.once('error', reject);
   });
 }
@@ -46,7 +47,7 @@ async function bareHttpBaseline(messages: number): Promise<number> {
   try {
     const { port } = server.address() as AddressInfo;
     const tokens = Array.from({ length: 10 }, (_, i) => `t${i}`);
-    return messages / (await loadGenerator(`http://127.0.0.1:${port}`, '!bench:baseline', tokens, messages / tokens.length));
+    return messages / (await loadGenerator(`http://127.0.0.1:${port}`, '!bench:baseline', tokens, messages / tokens.length)).seconds;
   } finally {
     await new Promise<void>((r) => server.close(() => r()));
   }
@@ -86,7 +87,7 @@ export async function clientApi(): Promise<Record<string, unknown>> {
     // its background threads, which on 2 cores take CPU from the node's own thread. A node
     // runs for hours; the figure is its steady state (the room then also has some history).
     const tokens = senders.map((s) => s.access_token);
-    const warmSeconds = await loadGenerator(url, String(roomId), tokens, WARM_UP_PER_SENDER);
+    const warmSeconds = (await loadGenerator(url, String(roomId), tokens, WARM_UP_PER_SENDER)).seconds;
     // Throughput: each sender sends its share back to back, all ten at once, from a worker.
     const perSender = 1000;
     // CPU per message (node and load generator together) tells more than messages/s on a
@@ -96,7 +97,8 @@ export async function clientApi(): Promise<Record<string, unknown>> {
     // The node's own thread: how long it was busy per message bounds messages/s from above.
     const elu0 = performance.eventLoopUtilization();
     const threadCpu0 = mainThreadCpuMs();
-    const seconds = await profiled('client_api-send', () => loadGenerator(url, String(roomId), tokens, perSender));
+    const { seconds, latencies } = await profiled('client_api-send', () => loadGenerator(url, String(roomId), tokens, perSender));
+    latencies.sort((a, b) => a - b);
     const elu = performance.eventLoopUtilization(elu0);
     const threadCpu1 = mainThreadCpuMs();
     const cpu = process.cpuUsage(cpu0);
@@ -135,6 +137,8 @@ export async function clientApi(): Promise<Record<string, unknown>> {
       messages: perSender * senders.length,
       concurrent_senders: senders.length,
       messages_per_s: round((perSender * senders.length) / seconds, 0),
+      // Each send's time to its answer under that load (10 in flight at all times).
+      send_latency_ms: { p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)), p999: round(percentile(latencies, 99.9)), max: round(latencies.at(-1) ?? NaN) },
       warm_up: { messages: WARM_UP_PER_SENDER * senders.length, messages_per_s: round((WARM_UP_PER_SENDER * senders.length) / warmSeconds, 0) },
       // Long enough for the JIT to settle, as the node's own figure comes after a warm-up.
       bare_node_http_req_per_s: round(await bareHttpBaseline(10_000), 0),

@@ -44,13 +44,17 @@ function put(path: string, token: string, body: string): Promise<void> {
 
 const started = performance.now();
 let txn = 0;
+/** Each send's time from request to answer, in ms. */
+const latencies: number[] = [];
 await Promise.all(
   job.tokens.map(async (token, i) => {
     for (let k = 0; k < job.perSender; k++) {
       const path = `/_matrix/client/v3/rooms/${encodeURIComponent(job.roomId)}/send/m.room.message/${job.runId}-${txn++}`;
+      const sentAt = performance.now();
       await put(path, token, JSON.stringify({ msgtype: 'm.text', body: `s${i} m${k}` }));
+      latencies.push(performance.now() - sentAt);
     }
   }),
 );
-parentPort!.postMessage({ seconds: (performance.now() - started) / 1000 });
+parentPort!.postMessage({ seconds: (performance.now() - started) / 1000, latencies });
 agent.destroy();
